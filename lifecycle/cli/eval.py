@@ -1,0 +1,2 @@
+"""(being written)"""
+from lifecycle.cli.main import app  # noqa: F401

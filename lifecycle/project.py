@@ -1,0 +1,90 @@
+"""A generated project on disk: where its manifest, configs, data and runs are."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from lifecycle.errors import ProjectNotFoundError
+from lifecycle.manifest import MANIFEST_FILE, Manifest
+
+TOOL_DIR = ".lifecycle"
+
+
+def find_root(start: str | Path | None = None) -> Path:
+    """The nearest folder at or above `start` holding lifecycle.yaml."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST_FILE).is_file():
+            return folder
+    raise ProjectNotFoundError(
+        f"no {MANIFEST_FILE} in {here} or any parent folder",
+        hint="run inside a project made by `lifecycle new NAME`, or pass --project DIR",
+    )
+
+
+class Project:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    @classmethod
+    def find(cls, start: str | Path | None = None) -> "Project":
+        return cls(find_root(start))
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_FILE
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        from lifecycle.manifest import load_manifest
+
+        return load_manifest(self.manifest_path)
+
+    def path(self, relative: str | Path) -> Path:
+        """A project-relative path from a config, resolved against the root."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def configs_dir(self) -> Path:
+        return self.root / "configs"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def tool_dir(self) -> Path:
+        return self.root / TOOL_DIR
+
+    def load(self, relative: str | Path, model):
+        """Load and validate a project YAML file against a pydantic model."""
+        from lifecycle.config.yaml_io import load_config
+
+        return load_config(self.path(relative), model)
+
+    def model_config(self):
+        from lifecycle.config.model import ModelConfig
+
+        return self.load("configs/model.yaml", ModelConfig)
+
+    def prompt_config(self):
+        from lifecycle.config.prompt import PromptConfig
+
+        return self.load(self.manifest.adaptation.prompt, PromptConfig)
+
+    def generation_config(self):
+        from lifecycle.config.generation import GenerationSettings
+
+        return self.load(self.manifest.adaptation.generation, GenerationSettings)
+
+    def eval_config(self):
+        from lifecycle.config.eval import EvalConfig
+
+        return self.load(self.manifest.evaluation.config, EvalConfig)
+
+    def finetune_config(self):
+        from lifecycle.config.finetune import FinetuneConfig
+
+        return self.load(self.manifest.adaptation.finetune, FinetuneConfig)

@@ -1,0 +1,279 @@
+"""Run folders: `runs/<utc-time>-<kind>-<shorthash>/`.
+
+    run.yaml           resolved config, model id + revision, dataset path + sha256, library
+                       versions, seed, command line, status, wall time
+    predictions.jsonl  one JSON object per example, streamed (flushed per line) so that an
+                       interrupted run resumes without recomputing finished examples
+    metrics.json       {"n": N, "metrics": {name: {value, ci: [lo, hi], n, higher_is_better, aggregation}}}
+    report.md / report.html / plots/
+
+Runs are append-only: the store creates folders and adds files; it never deletes a run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import yaml
+
+from lifecycle.errors import DataError, RunError, did_you_mean
+from lifecycle.config.yaml_io import atomic_write_text, dump_yaml
+
+RUN_FILE = "run.yaml"
+PREDICTIONS_FILE = "predictions.jsonl"
+METRICS_FILE = "metrics.json"
+_VERSIONED = ("lifecycle", "genai-lifecycle", "torch", "transformers", "peft", "accelerate",
+              "evaluate", "datasets", "tokenizers", "rouge_score", "sacrebleu")
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stable_hash(obj: Any, length: int = 64) -> str:
+    """Hash of a JSON-able object that does not depend on key order."""
+    blob = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions from package metadata: nothing heavy is imported."""
+    from importlib import metadata
+
+    versions = {"python": sys.version.split()[0]}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "unknown")
+
+
+class Run:
+    """One run folder. Files are written atomically except predictions, which are streamed."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._meta: dict | None = None
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def meta(self) -> dict:
+        if self._meta is None:
+            f = self.path / RUN_FILE
+            if not f.is_file():
+                raise RunError(f"{self.path}: not a run folder (no {RUN_FILE})")
+            try:
+                data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as err:
+                raise RunError(f"{f}: unreadable run file: {err}") from err
+            self._meta = data if isinstance(data, dict) else {}
+        return self._meta
+
+    @property
+    def kind(self) -> str:
+        return str(self.meta.get("kind", ""))
+
+    @property
+    def status(self) -> str:
+        return str(self.meta.get("status", "unknown"))
+
+    def write_meta(self, meta: dict) -> None:
+        self._meta = dict(meta)
+        atomic_write_text(self.path / RUN_FILE, dump_yaml(self._meta))
+
+    def update_meta(self, **fields: Any) -> None:
+        meta = dict(self.meta)
+        meta.update(fields)
+        self.write_meta(meta)
+
+    def finish(self, status: str = "complete", **fields: Any) -> None:
+        started = self.meta.get("started_monotonic_unix")
+        wall = round(time.time() - started, 3) if started else None
+        self.update_meta(status=status, finished=utc_now(), wall_time_s=wall, **fields)
+
+    # predictions ---------------------------------------------------------------------------
+    @property
+    def predictions_path(self) -> Path:
+        return self.path / PREDICTIONS_FILE
+
+    def iter_predictions(self) -> Iterator[dict]:
+        """Records in file order. A torn last line (the process died mid-write) is skipped;
+        a malformed line elsewhere is an error naming file:line."""
+        p = self.predictions_path
+        if not p.is_file():
+            return
+        lines = p.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as err:
+                if i == len(lines):  # no trailing newline: the last write was interrupted
+                    return
+                raise DataError(f"{p}:{i}: not valid JSON ({err.msg})") from err
+
+    def read_predictions(self) -> list[dict]:
+        return list(self.iter_predictions())
+
+    def done_ids(self) -> set[str]:
+        return {str(r["id"]) for r in self.iter_predictions() if "id" in r}
+
+    def repair_predictions(self) -> None:
+        """Drop a torn last line so that appends start on a clean line (used by --resume)."""
+        p = self.predictions_path
+        if not p.is_file():
+            return
+        data = p.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data[: data.rfind(b"\n") + 1]
+            with p.open("r+b") as fh:
+                fh.truncate(len(keep))
+
+    def prediction_writer(self) -> "PredictionWriter":
+        return PredictionWriter(self.predictions_path)
+
+    # metrics -------------------------------------------------------------------------------
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    def write_metrics(self, metrics: dict) -> None:
+        atomic_write_text(self.metrics_path, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+
+    def metrics(self) -> dict | None:
+        if not self.metrics_path.is_file():
+            return None
+        try:
+            return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise RunError(f"{self.metrics_path}: unreadable ({err.msg})") from err
+
+    def __repr__(self) -> str:
+        return f"Run({self.id!r})"
+
+
+class PredictionWriter:
+    """Appends one JSON line per example and flushes it, so a crash loses at most one line."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("a", encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def write_many(self, records: Iterable[dict]) -> None:
+        for r in records:
+            self.write(r)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> "PredictionWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class RunStore:
+    """All runs of a project, under `runs/`."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def create(self, kind: str, *, config: dict, model: dict | None = None, dataset: dict | None = None,
+               seed: int | None = None, extra: dict | None = None, argv: list[str] | None = None) -> Run:
+        """A new run folder with run.yaml written (status: running)."""
+        if not kind.isidentifier():
+            raise RunError(f"run kind must be an identifier, got {kind!r}")
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        short = stable_hash({"config": config, "model": model, "dataset": dataset, "t": stamp}, 7)
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{stamp}-{kind}-{short}"
+        path.mkdir()  # a clash is a real error: runs are never reused
+        run = Run(path)
+        meta = {
+            "id": path.name,
+            "kind": kind,
+            "status": "running",
+            "created": utc_now(),
+            "started_monotonic_unix": time.time(),
+            "user": _current_user(),
+            "command": list(argv if argv is not None else sys.argv),
+            "model": model or {},
+            "dataset": dataset or {},
+            "seed": seed,
+            "config": config,
+            "config_hash": stable_hash(config),
+            "versions": library_versions(),
+        }
+        meta.update(extra or {})
+        run.write_meta(meta)
+        return run
+
+    def list(self, kind: str | None = None, status: str | None = None) -> list[Run]:
+        """Runs oldest first (folder names start with the UTC time)."""
+        if not self.root.is_dir():
+            return []
+        runs = []
+        for p in sorted(self.root.iterdir()):
+            if not (p / RUN_FILE).is_file():
+                continue
+            run = Run(p)
+            try:
+                if kind and run.kind != kind:
+                    continue
+                if status and run.status != status:
+                    continue
+            except RunError:
+                continue
+            runs.append(run)
+        return runs
+
+    def get(self, ref: str | Path) -> Run:
+        """A run by folder path, full id, or unique id prefix/suffix."""
+        p = Path(ref)
+        if (p / RUN_FILE).is_file():
+            return Run(p)
+        ids = [r.id for r in self.list()]
+        hits = [i for i in ids if i == str(ref)] or [i for i in ids if i.startswith(str(ref)) or i.endswith(str(ref))]
+        if len(hits) == 1:
+            return Run(self.root / hits[0])
+        if len(hits) > 1:
+            raise RunError(f"run '{ref}' is ambiguous: {', '.join(hits[:5])}")
+        if not ids:
+            raise RunError(f"no runs yet in {self.root}", hint="create one with `lifecycle generate` or `lifecycle eval run`")
+        raise RunError(did_you_mean(str(ref), ids, kind="run"))
+
+    def latest(self, kind: str | None = None, status: str | None = "complete") -> Run | None:
+        runs = self.list(kind=kind, status=status)
+        return runs[-1] if runs else None
