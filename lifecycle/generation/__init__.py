@@ -1,0 +1,1 @@
+"""Generation: model loading, decoding presets -> GenerationConfig, the batched engine."""
