@@ -70,9 +70,11 @@ class Project:
         return self.load("configs/model.yaml", ModelConfig)
 
     def prompt_config(self):
+        """configs/prompt.yaml with its `preset` applied (template and target_field always set)."""
         from lifecycle.config.prompt import PromptConfig
+        from lifecycle.prompting.presets import resolve_prompt_config
 
-        return self.load(self.manifest.adaptation.prompt, PromptConfig)
+        return resolve_prompt_config(self.load(self.manifest.adaptation.prompt, PromptConfig))
 
     def generation_config(self):
         from lifecycle.config.generation import GenerationSettings

@@ -1,2 +1,100 @@
-"""(being written)"""
-from lifecycle.cli.main import app  # noqa: F401
+"""`lifecycle finetune`: full or PEFT fine-tuning on the project's prompt format, resumable after a
+crash, optionally distributed with accelerate; `lifecycle finetune merge RUN` folds a LoRA adapter
+into the base weights. Thin: parse -> lifecycle.finetune -> print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lifecycle.cli.main import app
+
+METHODS = ("full", "lora", "prompt_tuning", "ia3", "qlora")
+
+finetune_app = typer.Typer(
+    help="Fine-tune the project's model (full, lora, prompt_tuning, ia3, qlora) on configs/finetune.yaml, "
+    "then evaluate it against the zero-shot baseline.",
+    epilog="Examples:\n\n"
+    "  lifecycle finetune --method lora --max-steps 200\n\n"
+    "  lifecycle finetune --resume                      # after a crash: continue from the last complete checkpoint\n\n"
+    "  lifecycle finetune --resume --run 20260101T1200  # a specific run\n\n"
+    "  lifecycle finetune --launch accelerate --config-file configs/accelerate/multi_gpu.yaml\n\n"
+    "  accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m lifecycle finetune   # the same, by hand\n\n"
+    "  lifecycle finetune merge RUN --out models/merged",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(finetune_app, name="finetune")
+
+
+def _method(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in METHODS:
+        from lifecycle.errors import did_you_mean
+
+        raise typer.BadParameter(did_you_mean(value, METHODS, kind="method"))
+    return value
+
+
+@finetune_app.callback()
+def finetune_cmd(
+    ctx: typer.Context,
+    method: Optional[str] = typer.Option(None, "--method", callback=_method,
+                                         help="full, lora, prompt_tuning, ia3 or qlora (default: configs/finetune.yaml)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after N optimizer steps."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the latest unfinished run from its last complete checkpoint."),
+    run: Optional[str] = typer.Option(None, "--run", help="With --resume: the run to continue (id, prefix or folder)."),
+    force: bool = typer.Option(False, "--force", help="Resume even though the model, data or method changed."),
+    launch: Optional[str] = typer.Option(None, "--launch", help="'accelerate': run distributed with accelerate launch."),
+    config_file: Optional[Path] = typer.Option(None, "--config-file", help="accelerate config (configs/accelerate/*.yaml)."),
+    no_eval: bool = typer.Option(False, "--no-eval", help="Skip evaluating the tuned model afterwards."),
+    project_dir: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    worker_run: Optional[Path] = typer.Option(None, "--worker-run", hidden=True),
+    worker_resume_from: Optional[Path] = typer.Option(None, "--worker-resume-from", hidden=True),
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from lifecycle.project import Project
+
+    project = Project.find(project_dir)
+    if worker_run is not None:  # one process of `accelerate launch`, started by --launch
+        from lifecycle.finetune.pipeline import worker
+
+        worker(project, worker_run, worker_resume_from, typer.echo)
+        return
+    if launch is None and config_file is not None:
+        from lifecycle.errors import FinetuneError
+
+        raise FinetuneError("--config-file is for --launch accelerate", hint="add --launch accelerate")
+    import sys
+
+    from lifecycle.finetune.pipeline import FinetuneRequest, finetune
+
+    req = FinetuneRequest(method=method, max_steps=max_steps, resume=resume, run=run, force=force, launch=launch,
+                          config_file=config_file, evaluate=not no_eval, argv=["lifecycle", *sys.argv[1:]],
+                          echo=typer.echo)
+    done = finetune(project, req)
+    typer.echo(f"run folder: {done.path}")
+
+
+@finetune_app.command(
+    "merge",
+    epilog="Examples:\n\n"
+    "  lifecycle finetune merge 20260101T1200          # writes RUN/merged/\n\n"
+    "  lifecycle finetune merge RUN --out models/summarizer-merged\n\n"
+    "  python -c \"from transformers import AutoModelForSeq2SeqLM as A; A.from_pretrained('RUN/merged')\"",
+)
+def merge_cmd(
+    run: str = typer.Argument(..., help="A finetune run with a LoRA adapter (id, prefix or folder)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: RUN/merged)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    project_dir: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+) -> None:
+    """Merge a LoRA adapter into the base weights: a folder plain transformers loads."""
+    from lifecycle.finetune.merge import merge_run
+    from lifecycle.project import Project
+
+    project = Project.find(project_dir)
+    target = merge_run(project, run, out=out, overwrite=overwrite)
+    typer.echo(f"merged model: {target}")

@@ -1,2 +1,78 @@
-"""(being written)"""
-from lifecycle.cli.main import app  # noqa: F401
+"""`lifecycle generate`: prompts -> batched generation -> one run folder per K (the ICL ladder).
+Thin: parse -> lifecycle.generation.session -> print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lifecycle.cli.main import app
+
+EPILOG = (
+    "Examples:\n\n"
+    "  lifecycle generate                                  # K from configs/prompt.yaml, greedy from configs/generation.yaml\n\n"
+    "  lifecycle generate --shots 0,1,3 --limit 20         # the in-context-learning ladder: one run per K\n\n"
+    "  lifecycle generate --preset sampling --limit 5      # top-k / top-p / temperature from configs/generation.yaml\n\n"
+    "  lifecycle generate --prompt-preset dialogue-flan    # the FLAN template instead of configs/prompt.yaml's wording\n\n"
+    "  lifecycle generate --model ./models/flan-t5-base --data data/dev.jsonl\n\n"
+    "  lifecycle generate --resume 20260101T120000   # finish an interrupted run; done examples are skipped\n\n"
+    "Each run folder (runs/<time>-generate-<hash>/) holds run.yaml (resolved configs, model, dataset sha256, "
+    "versions, seed, command, wall time) and predictions.jsonl (id, prompt, prediction, references, tokens in/out, "
+    "shots used, truncation). Score them with `lifecycle eval run --predictions RUN`."
+)
+
+
+def _parse_ks(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        ks = list(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a comma-separated list of integers, e.g. 0,1,3",
+                                 param_hint="--shots") from None
+    if not ks or min(ks) < 0:
+        raise typer.BadParameter("give one or more K >= 0, e.g. 0,1,3", param_hint="--shots")
+    return ks
+
+
+@app.command("generate", epilog=EPILOG)
+def generate_cmd(
+    shots: Optional[str] = typer.Option(None, "--shots", "-k", help="Comma list of K, one run each (default: shots.k of configs/prompt.yaml)."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="First N examples only."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Generation config (default: configs/generation.yaml)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Generation preset: greedy, sampling or beam (overrides the config's)."),
+    prompt_config: Optional[Path] = typer.Option(None, "--prompt-config", help="Prompt config (default: configs/prompt.yaml)."),
+    prompt_preset: Optional[str] = typer.Option(None, "--prompt-preset", help="Built-in prompt wording, e.g. dialogue-flan (`lifecycle prompt presets`)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Hub id or local folder; overrides configs/model.yaml."),
+    data: Optional[Path] = typer.Option(None, "--data", "-d", help="JSONL dataset (default: configs/eval.yaml's dataset, else data/sample.jsonl)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Run id (or folder) of an interrupted generate run to finish."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Override the config's seed (sampling)."),
+    show: int = typer.Option(3, "--show", min=0, help="Examples to print side by side."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with examples/s and tokens/s."),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+) -> None:
+    """Generate predictions for the dataset, one run per number of shots K."""
+    from lifecycle.generation.display import print_side_by_side, print_summary
+    from lifecycle.generation.session import GenerateRequest, resume_generate, run_generate
+    from lifecycle.project import Project
+
+    proj = Project.find(project)
+    if preset is not None and preset not in ("greedy", "sampling", "beam"):
+        raise typer.BadParameter(f"'{preset}' is not one of greedy, sampling, beam", param_hint="--preset")
+    if resume:
+        given = [n for n, v in (("--shots", shots), ("--limit", limit), ("--config", config), ("--preset", preset),
+                                ("--prompt-config", prompt_config), ("--prompt-preset", prompt_preset),
+                                ("--model", model), ("--data", data), ("--seed", seed)) if v is not None]
+        if given:
+            raise typer.BadParameter(f"{', '.join(given)} cannot change a resumed run: it continues with the "
+                                     "settings in its run.yaml", param_hint="--resume")
+        results = [resume_generate(proj, resume, progress=progress)]
+    else:
+        request = GenerateRequest(shots=_parse_ks(shots), limit=limit, config=config, preset=preset,
+                                  prompt_config=prompt_config, prompt_preset=prompt_preset, model=model, data=data,
+                                  seed=seed)
+        results = run_generate(proj, request, progress=progress)
+    print_side_by_side(results, show)
+    print_summary(results, proj.root)

@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: typer's rich formatter imports rich.markdown, markdown_it and pygments,
+    # which doubled the start-up of `lifecycle --help` (benchmarks/bench_cli.py).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -45,6 +48,8 @@ def _register() -> None:
     from lifecycle.cli import (  # noqa: F401
         new, project_cmds, models, prompt, generate, eval as eval_cmds, finetune,
     )
+    for group in app.registered_groups:  # sub-apps too: plain help everywhere (see above)
+        group.typer_instance.rich_markup_mode = None
 
 
 _register()
@@ -57,6 +62,10 @@ def _verbose() -> bool:
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app, turn our errors into one clear line and an exit code."""
     import click
+    try:  # typer >= 0.2x vendors click as typer._click: its usage errors are not click's
+        from typer._click.exceptions import ClickException as _TyperClickException
+    except ImportError:
+        _TyperClickException = click.ClickException
 
     from lifecycle.errors import LifecycleError
 
@@ -70,12 +79,12 @@ def run(argv: list[str] | None = None) -> None:
         if err.hint:
             typer.echo(f"hint: {err.hint}", err=True)
         code = err.exit_code
-    except click.exceptions.Exit as err:
+    except (click.exceptions.Exit, typer.Exit) as err:
         code = err.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         code = 130
-    except click.ClickException as err:
+    except (click.ClickException, _TyperClickException) as err:
         err.show()
         code = err.exit_code
     except KeyboardInterrupt:

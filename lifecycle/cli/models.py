@@ -1,2 +1,224 @@
-"""(being written)"""
-from lifecycle.cli.main import app  # noqa: F401
+"""`lifecycle models ls|show|estimate` and the top-level `lifecycle select`. Thin: parse -> call -> print.
+
+No heavy imports at module level: the catalog reads YAML; torch loads only inside `estimate`/`select`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from lifecycle.cli.main import app
+
+models_app = typer.Typer(
+    name="models",
+    help="The built-in model catalog: list, show, and estimate memory.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(models_app, name="models")
+
+GIB = 1024**3
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _size(n: int) -> str:
+    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= div:
+            return f"{n / div:.2f}{unit}" if unit == "B" else f"{n / div:.0f}{unit}"
+    return str(n)
+
+
+def _parse_count(text: str) -> int:
+    from lifecycle.errors import CatalogError
+
+    t = text.strip().upper()
+    mult = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9}.get(t[-1:], 1)
+    try:
+        return int(float(t[:-1] if mult != 1 else t) * mult)
+    except ValueError:
+        raise CatalogError(f"cannot read parameter count '{text}'", hint="write it like 3B, 500M or 1.5B") from None
+
+
+@models_app.command(
+    "ls",
+    epilog="Examples:\n\n"
+    "  lifecycle models ls\n\n"
+    "  lifecycle models ls --task summarization --arch encoder-decoder\n\n"
+    "  lifecycle models ls --max-params 3B --commercial\n\n"
+    "  lifecycle models ls --licence apache-2.0 --json",
+)
+def ls_cmd(
+    task: Optional[str] = typer.Option(None, "--task", help="summarization, classification, question_answering, translation, chat."),
+    arch: Optional[str] = typer.Option(None, "--arch", help="encoder, encoder-decoder or decoder."),
+    max_params: Optional[str] = typer.Option(None, "--max-params", help="Largest size, e.g. 3B or 500M."),
+    commercial: bool = typer.Option(False, "--commercial", help="Only licences that allow commercial use."),
+    licence: Optional[str] = typer.Option(None, "--licence", "--license", help="Only this licence, e.g. apache-2.0."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List catalog models, filtered by task, architecture, size and licence."""
+    from lifecycle.catalog import load_catalog
+    from lifecycle.errors import CatalogError, did_you_mean
+    from lifecycle.manifest import Task
+
+    tasks = [t.value for t in Task]
+    if task and task not in tasks:
+        raise CatalogError(did_you_mean(task, tasks, kind="task"))
+    archs = ["encoder", "encoder-decoder", "decoder"]
+    if arch and arch not in archs:
+        raise CatalogError(did_you_mean(arch, archs, kind="architecture"))
+    limit = _parse_count(max_params) if max_params else None
+    rows = [e for e in load_catalog()
+            if (not task or task in [t.value for t in e.tasks]) and (not arch or e.architecture == arch)
+            and (limit is None or e.parameters <= limit) and (not commercial or e.commercial_use)
+            and (not licence or e.licence.lower() == licence.lower())]
+    if as_json:
+        typer.echo(json.dumps([e.model_dump(mode="json") for e in rows], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} models")
+    for col in ("id", "arch", "params", "context", "licence", "commercial", "tasks"):
+        table.add_column(col, justify="right" if col in ("params", "context") else "left")
+    for e in rows:
+        table.add_row(e.id, e.architecture, _size(e.parameters), f"{e.context_window:,}", e.licence,
+                      "yes" if e.commercial_use else "no", ", ".join(t.value for t in e.tasks))
+    _console().print(table)
+
+
+@models_app.command(
+    "show",
+    epilog="Examples:\n\n"
+    "  lifecycle models show google/flan-t5-base\n\n"
+    "  lifecycle models show gpt2 --json",
+)
+def show_cmd(
+    model_id: str = typer.Argument(..., help="Hub id (or alias) from `lifecycle models ls`."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every fact the catalog holds about one model, with where each came from."""
+    from lifecycle.catalog import get_entry
+
+    e = get_entry(model_id)
+    if as_json:
+        typer.echo(json.dumps(e.model_dump(mode="json"), indent=2))
+        return
+    con = _console()
+    con.print(f"[bold]{e.id}[/bold]" + (f"  (also: {', '.join(e.aliases)})" if e.aliases else ""))
+    con.print(f"  architecture    {e.architecture} ({e.family}, {e.model_class})")
+    con.print(f"  parameters      {e.parameters:,} ({_size(e.parameters)})")
+    con.print(f"  context window  {e.context_window:,} tokens")
+    con.print(f"  licence         {e.licence} (commercial use: {'yes' if e.commercial_use else 'no'})")
+    con.print(f"  tasks           {', '.join(t.value for t in e.tasks)}")
+    con.print(f"  instruction-tuned {'yes' if e.instruction_tuned else 'no'}")
+    con.print("  config          " + ", ".join(f"{k}={v}" for k, v in e.config.items()))
+    con.print("  sources")
+    for k, v in e.source.model_dump().items():
+        con.print(f"    {k}: {v}")
+
+
+@models_app.command(
+    "estimate",
+    epilog="Examples:\n\n"
+    "  lifecycle models estimate google/flan-t5-base --method inference --dtype bf16\n\n"
+    "  lifecycle models estimate meta-llama/Llama-3.1-8B-Instruct --method qlora --dtype int4 --batch-size 4 --seq-len 1024\n\n"
+    "  lifecycle models estimate ./models/my-model --method full --dtype fp32 --json\n\n"
+    "Weights match `accelerate estimate-memory`; the rest comes from simulating the step on fake tensors.",
+)
+def estimate_cmd(
+    model: str = typer.Argument(..., help="Catalog id, a local model folder, or a hub id in the local cache."),
+    method: str = typer.Option("inference", "--method", help="inference, full, lora or qlora."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="fp32, bf16, int8 or int4 (default: bf16; int4 for qlora)."),
+    batch_size: int = typer.Option(1, "--batch-size", "-b", min=1, help="Sequences per step."),
+    seq_len: int = typer.Option(512, "--seq-len", "-s", min=1, help="Tokens per sequence."),
+    lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank (lora/qlora)."),
+    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="LoRA layers, comma-separated (default: peft's per-architecture choice)."),
+    trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a local model's own Python code."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Memory for inference, full fine-tuning, LoRA or QLoRA, with a breakdown."""
+    from lifecycle.catalog.memory import estimate_memory
+
+    dtype = dtype or ("int4" if method == "qlora" else "bf16")
+    targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
+    est = estimate_memory(model, method, dtype, batch_size, seq_len, lora_r=lora_r, target_modules=targets,
+                          trust_remote_code=trust_remote_code)
+    if as_json:
+        typer.echo(json.dumps(est.to_dict(), indent=2))
+        return
+    from rich.table import Table
+
+    title = (f"{est.model}: {method}, {dtype}, batch {batch_size} x {seq_len} tokens; "
+             f"{est.parameters:,} parameters" + (f", {est.trainable_parameters:,} trainable" if method != "inference" else ""))
+    table = Table(title=title)
+    table.add_column("component")
+    table.add_column("GiB", justify="right")
+    table.add_column("bytes", justify="right")
+    for name, b in est.components.items():
+        table.add_row(name.replace("_", " "), f"{b / GIB:.3f}", f"{b:,}")
+    table.add_row("[bold]total (peak)[/bold]", f"[bold]{est.total_gib:.3f}[/bold]", f"{est.total_bytes:,}")
+    con = _console()
+    con.print(table)
+    for note in est.notes:
+        con.print(f"  note: {note}")
+
+
+@app.command(
+    "select",
+    epilog="Examples:\n\n"
+    "  lifecycle select\n\n"
+    "  lifecycle select --gpu-memory 24GiB --top 5\n\n"
+    "  lifecycle select --memory 16GiB --json\n\n"
+    "  lifecycle select --apply google/flan-t5-base",
+)
+def select_cmd(
+    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Override scope.hardware: one GPU's memory, e.g. 24GiB."),
+    memory: Optional[str] = typer.Option(None, "--memory", help="RAM budget for CPU projects (default 16GiB)."),
+    top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the best N."),
+    only: Optional[List[str]] = typer.Option(None, "--candidate", help="Evaluate only these ids (repeatable)."),
+    apply: Optional[str] = typer.Option(None, "--apply", help="Record this model in lifecycle.yaml and configs/model.yaml."),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Rank catalog models for this project's scope, with a reason per criterion; --apply records one."""
+    from lifecycle.catalog.selection import apply_selection, request_for_project
+    from lifecycle.project import Project
+
+    proj = Project.find(project)
+    if apply:
+        entry, reason = apply_selection(proj, apply, gpu_memory=gpu_memory, memory=memory)
+        typer.echo(f"selected {entry.id}: {reason}")
+        typer.echo(f"updated {proj.manifest_path.name} (selection.model, selection.reason) and configs/model.yaml (model)")
+        return
+    from lifecycle.catalog.selection import rank
+
+    req, data_note = request_for_project(proj, gpu_memory=gpu_memory, memory=memory)
+    cands = rank(req, only)
+    shown = cands[:top] if top else cands
+    if as_json:
+        typer.echo(json.dumps({"task": req.task, "method": req.method, "budget_bytes": req.budget.bytes,
+                               "data_tokens": req.tokens, "data_note": data_note,
+                               "candidates": [c.to_dict() for c in shown]}, indent=2))
+        return
+    from rich.markup import escape
+
+    con = _console()
+    con.print(f"[bold]task[/bold] {req.task}; [bold]adaptation[/bold] {req.method}; "
+              f"[bold]budget[/bold] {escape(req.budget.describe())}")
+    con.print(f"[dim]{escape(data_note)}[/dim]")
+    for i, c in enumerate(shown, 1):
+        mark = "[green]OK[/green]" if c.ok else f"[red]{c.passed}/{len(c.criteria)}[/red]"
+        con.print(f"{i:>2}. {mark} [bold]{c.entry.id}[/bold] ({_size(c.entry.parameters)})")
+        for crit in c.criteria:
+            sym = "[green]pass[/green]" if crit.passed else "[red]fail[/red]"
+            con.print(f"      {sym} {crit.name}: {escape(crit.reason)}")
+    best = next((c for c in cands if c.ok), None)
+    if best:
+        con.print(f"\nnext: lifecycle select --apply {best.entry.id}")

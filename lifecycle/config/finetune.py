@@ -17,6 +17,10 @@ class PeftSettings(Strict):
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: Optional[list[str]] = Field(default=None, description="Default: chosen per architecture.")
     num_virtual_tokens: int = Field(default=20, ge=1, description="prompt_tuning only.")
+    prompt_tuning_init_text: Optional[str] = Field(
+        default=None, description="prompt_tuning only: start the soft prompt from this text's embeddings (default: random).")
+    feedforward_modules: Optional[list[str]] = Field(
+        default=None, description="ia3 only: which target modules are feed-forward layers (default: per architecture).")
 
 
 class TrainingSettings(Strict):
@@ -33,17 +37,29 @@ class TrainingSettings(Strict):
     save_total_limit: Optional[int] = Field(default=2, ge=1)
     logging_steps: int = Field(default=10, ge=1)
     seed: int = 42
-    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        default="auto", description="auto: bf16 on GPUs that support it, else fp16 on GPU, none on CPU.")
+    eval_steps: Optional[int] = Field(default=None, ge=1, description="With eval_strategy: steps (default: save_steps).")
+    weight_decay: float = Field(default=0.0, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    min_train_examples: int = Field(
+        default=1, ge=1, description="Refuse to train on fewer examples (a typo'd data path trains on nothing).")
 
 
 class FinetuneData(Strict):
     train: str = "data/sample.jsonl"
     validation: Optional[str] = None
-    max_source_tokens: Optional[int] = Field(default=None, ge=1)
-    max_target_tokens: Optional[int] = Field(default=None, ge=1)
+    max_source_tokens: Optional[int] = Field(
+        default=None, ge=1, description="Cut longer prompts to this many tokens (default: a longer prompt is an error).")
+    max_target_tokens: Optional[int] = Field(
+        default=None, ge=1, description="Cut longer targets to this many tokens (default: a longer target is an error).")
+    fields: Optional[list[str]] = Field(
+        default=None, description="Fields every example must have (default: those the prompt template uses + the target).")
 
 
 class FinetuneConfig(Strict):
+    """configs/finetune.yaml (`lifecycle finetune`)."""
+
     method: Literal["full", "lora", "prompt_tuning", "ia3", "qlora"] = "lora"
     peft: PeftSettings = Field(default_factory=PeftSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)

@@ -1,4 +1,7 @@
-"""configs/prompt.yaml: how an example becomes a prompt (zero/one/few-shot) and how long it may be."""
+"""configs/prompt.yaml: how an example becomes a prompt (zero/one/few-shot) and how long it may be.
+
+`preset` starts from a built-in prompt (`lifecycle prompt presets`); any field written next to it
+overrides the preset's value. `lifecycle.prompting.resolve_prompt_config` does the merge."""
 
 from __future__ import annotations
 
@@ -12,35 +15,62 @@ class Strict(BaseModel):
 
 
 class ShotsConfig(Strict):
-    k: int = Field(default=0, ge=0, le=64, description="Number of solved examples (shots) before the query.")
-    selection: Literal["first", "random", "fixed"] = "first"
-    ids: list[str] = Field(default_factory=list, description="Example ids for selection: fixed.")
-    seed: int = 42
+    k: int = Field(default=0, ge=0, le=64,
+                   description="Number of solved examples (shots) before the query (fixed: default len(ids)).")
+    selection: Literal["first", "random", "fixed"] = Field(
+        default="first", description="first: the pool's first K; random: K drawn per example (seeded); fixed: `ids`.")
+    ids: list[str] = Field(default_factory=list, description="Example ids for selection: fixed, in order.")
+    seed: int = Field(default=42, description="Seed for selection: random (the draw for an example depends only on seed and id).")
     pool: Optional[str] = Field(default=None, description="JSONL file to draw shots from; default: the dataset itself.")
 
     @model_validator(mode="after")
     def _fixed_needs_ids(self) -> "ShotsConfig":
         if self.selection == "fixed" and not self.ids:
             raise ValueError("selection 'fixed' needs a list of ids")
+        if self.selection == "fixed" and "k" not in self.model_fields_set:
+            self.k = len(self.ids)  # listing the shots means using them all unless k says otherwise
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("ids must not repeat")
         return self
 
 
 class BudgetConfig(Strict):
     policy: Literal["auto", "truncate", "error"] = Field(
-        default="auto", description="auto: drop shots until it fits; truncate: cut the input; error: refuse.")
+        default="auto",
+        description="auto: drop shots until the prompt fits (an example too long even with zero shots is an "
+        "error); truncate: cut the input field; error: refuse any prompt that does not fit.")
     truncate_field: Optional[str] = Field(default=None, description="Field to cut under 'truncate' (default: the longest).")
-    truncate_side: Literal["left", "right"] = "right"
+    truncate_side: Literal["left", "right"] = Field(
+        default="right", description="Which end of the field is cut: right keeps the start, left keeps the end.")
 
 
 class PromptConfig(Strict):
+    # Editors see the rule the validator enforces: a preset, or a template with its target field.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": ["preset"]}, {"required": ["template", "target_field"]}]})
+
     preset: Optional[str] = Field(default=None, description="Start from a built-in preset (`lifecycle prompt presets`).")
-    template: str = Field(description="Instruction template with {field} placeholders from the data.")
+    template: Optional[str] = Field(
+        default=None, description="Instruction template with {field} placeholders from the data ({{ }} for literal braces).")
     answer_prefix: str = Field(default="", description="Text after the template; in shots it precedes the answer.")
-    target_field: str = Field(description="Field holding the reference answer (used for shots and evaluation).")
+    target_field: Optional[str] = Field(
+        default=None, description="Field holding the reference answer (used for shots and evaluation).")
     id_field: str = "id"
     separator: str = Field(default="\n\n\n", description="Between shots and before the query.")
     stop: list[str] = Field(default_factory=list, description="Stop sequences; the output is cut at the first.")
-    use_chat_template: Literal["auto", "always", "never"] = "auto"
+    use_chat_template: Literal["auto", "always", "never"] = Field(
+        default="auto", description="auto: use the tokenizer's chat template when it has one (shots become prior turns).")
     system: Optional[str] = Field(default=None, description="System message for chat templates.")
     shots: ShotsConfig = Field(default_factory=ShotsConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+
+    @model_validator(mode="after")
+    def _template_or_preset(self) -> "PromptConfig":
+        if self.preset is None:
+            missing = [name for name in ("template", "target_field") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} required unless `preset` is set "
+                                 "(see `lifecycle prompt presets`)")
+        if any(s == "" for s in self.stop):
+            raise ValueError("stop sequences must not be empty strings")
+        return self

@@ -1,0 +1,144 @@
+"""Memory estimator vs measured peak RSS on CPU, several shapes and methods.
+
+    python benchmarks/bench_memory.py            # all cases
+    python benchmarks/bench_memory.py --quick    # tiny shapes only
+
+Each case runs in a fresh subprocess: import torch/transformers/peft, warm the kernels up on a
+throw-away tiny model, read the current RSS (baseline), build the model (fp32, random weights),
+run the step (inference: one forward; full/lora: two AdamW steps), read the peak RSS
+(getrusage ru_maxrss). Measured = peak - baseline. Prints estimate / measured for each case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY_GPT2 = {"model_type": "gpt2", "vocab_size": 2000, "n_embd": 128, "n_layer": 2, "n_head": 4, "n_positions": 512,
+             "bos_token_id": 0, "eos_token_id": 0}
+TINY_T5 = {"model_type": "t5", "vocab_size": 2000, "d_model": 128, "d_kv": 32, "d_ff": 256, "num_layers": 2,
+           "num_decoder_layers": 2, "num_heads": 4, "feed_forward_proj": "gated-gelu", "decoder_start_token_id": 0}
+
+
+def _catalog_dims(model_id: str) -> dict:
+    from lifecycle.catalog import get_entry
+
+    dims = dict(get_entry(model_id).config)
+    if dims["model_type"] == "t5":
+        dims["decoder_start_token_id"] = 0
+    return dims
+
+
+CASES = [
+    # (label, dims, method, batch, seq)
+    ("tiny-gpt2", TINY_GPT2, "inference", 4, 256),
+    ("tiny-gpt2", TINY_GPT2, "full", 4, 256),
+    ("tiny-t5", TINY_T5, "full", 4, 256),
+    ("flan-t5-small", "google/flan-t5-small", "inference", 8, 256),
+    ("flan-t5-small", "google/flan-t5-small", "full", 4, 256),
+    ("flan-t5-small", "google/flan-t5-small", "lora", 4, 256),
+    ("gpt2", "gpt2", "inference", 8, 256),
+    ("gpt2", "gpt2", "full", 4, 256),
+    ("gpt2", "gpt2", "lora", 4, 256),
+]
+
+CHILD = r'''
+import json, os, resource, sys
+import torch
+torch.manual_seed(0)
+import transformers, peft
+from lifecycle.catalog.params import as_spec
+from lifecycle.catalog.simulate import _inputs, _loss
+
+dims, method, batch, seq = json.loads(sys.argv[1])
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def build(d):
+    spec = as_spec(d)
+    return getattr(transformers, spec.model_class).from_config(spec.config), spec.architecture
+
+def step(model, arch, train, b, s, steps):
+    model.train(train)
+    if not train:
+        with torch.no_grad():
+            model(**_inputs(model, arch, b, s, False))
+        return
+    if method != "full":
+        model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
+            target_modules=peft.utils.constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING[model.config.model_type]))
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, foreach=False)
+    for _ in range(steps):
+        _loss(model(**_inputs(model, arch, b, s, True))).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+# warm-up: load kernels, thread pools and allocator arenas on a throw-away model
+warm = {"model_type": dims["model_type"], **{k: v for k, v in dims.items() if k == "feed_forward_proj"}}
+small = dict(dims); 
+for k in ("n_layer", "num_layers", "num_decoder_layers"):
+    if k in small: small[k] = 1
+for k in ("n_embd", "d_model"):
+    if k in small: small[k] = 64
+for k in ("d_ff",):
+    if k in small: small[k] = 64
+if "d_kv" in small: small["d_kv"] = 16
+if "n_head" in small: small["n_head"] = 4
+if "num_heads" in small: small["num_heads"] = 4
+small["vocab_size"] = 500
+m, arch = build(small)
+step(m, arch, method != "inference", 2, 32, 2)
+del m
+import gc; gc.collect()
+base = rss()
+model, arch = build(dims)
+step(model, arch, method != "inference", batch, seq, 2)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"measured": peak - base}))
+'''
+
+
+def measure(dims: dict, method: str, batch: int, seq: int) -> int:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", PYTHONWARNINGS="ignore")
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([dims, method, batch, seq])], cwd=REPO,
+                         capture_output=True, text=True, env=env, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])["measured"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny shapes only")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from lifecycle.catalog.memory import estimate_memory
+
+    mib = 1024**2
+    print(f"{'case':16} {'method':9} {'batch x seq':>11} {'estimate MiB':>13} {'measured MiB':>13} {'ratio':>6}")
+    ratios = []
+    for label, dims, method, batch, seq in CASES:
+        if args.quick and not label.startswith("tiny"):
+            continue
+        dims = _catalog_dims(dims) if isinstance(dims, str) else dims
+        est = estimate_memory(dims, method, "fp32", batch, seq).total_bytes
+        real = measure(dims, method, batch, seq)
+        ratio = est / real
+        ratios.append((label, ratio))
+        print(f"{label:16} {method:9} {f'{batch} x {seq}':>11} {est / mib:13.1f} {real / mib:13.1f} {ratio:6.2f}", flush=True)
+    small = [r for label, r in ratios if not label.startswith("tiny")]
+    if small:
+        worst = max(small, key=lambda r: abs(r - 1))
+        print(f"\nsmall models (not tiny): worst ratio {worst:.2f} (goal: within 0.85-1.15)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Memory estimates for inference, full fine-tuning, LoRA and QLoRA.
+
+Parameters are counted exactly on the meta device. Weights are parameters plus buffers times the
+bytes of the chosen dtype, exactly what `accelerate estimate-memory` reports. Everything a step
+creates (KV cache, activations, gradients, AdamW states) comes from simulating that step on fake
+tensors (`simulate.py`), so it follows the model's real code. Training steps are simulated at depth
+1 and 2 and extrapolated linearly in the number of layers (every layer saves the same activations and
+owns the same gradients and optimizer states); inference is simulated at full depth.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from lifecycle.errors import CatalogError
+
+Method = Literal["inference", "full", "lora", "qlora"]
+DType = Literal["fp32", "bf16", "int8", "int4"]
+METHODS: tuple[str, ...] = ("inference", "full", "lora", "qlora")
+DTYPES: tuple[str, ...] = ("fp32", "bf16", "int8", "int4")
+BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class MemoryRequest:
+    method: str = "inference"
+    dtype: str = "bf16"
+    batch_size: int = 1
+    seq_len: int = 512
+    lora_r: int = 8
+    target_modules: tuple[str, ...] | None = None
+
+    def check(self) -> "MemoryRequest":
+        if self.method not in METHODS:
+            raise CatalogError(f"unknown method '{self.method}'; use one of {', '.join(METHODS)}")
+        if self.dtype not in DTYPES:
+            raise CatalogError(f"unknown dtype '{self.dtype}'; use one of {', '.join(DTYPES)}")
+        if self.batch_size < 1 or self.seq_len < 1 or self.lora_r < 1:
+            raise CatalogError("batch size, sequence length and LoRA rank must be at least 1")
+        if self.method == "full" and self.dtype in ("int8", "int4"):
+            raise CatalogError(f"full fine-tuning cannot train {self.dtype} weights",
+                               hint="use --dtype bf16 or fp32, or --method qlora for a quantized base")
+        if self.method == "qlora" and self.dtype not in ("int4", "int8"):
+            raise CatalogError(f"qlora trains adapters on a quantized base; --dtype {self.dtype} is not quantized",
+                               hint="use --dtype int4 (or int8), or --method lora for a bf16/fp32 base")
+        return self
+
+    @property
+    def compute_dtype(self) -> str:
+        """Quantized weights compute (and cache, and activate) in bf16."""
+        return "fp32" if self.dtype == "fp32" else "bf16"
+
+
+@dataclass
+class MemoryEstimate:
+    model: str
+    method: str
+    dtype: str
+    batch_size: int
+    seq_len: int
+    parameters: int
+    trainable_parameters: int
+    components: dict[str, int] = field(default_factory=dict)  # bytes, in display order
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.components.values())
+
+    @property
+    def total_gib(self) -> float:
+        return self.total_bytes / GIB
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["total_bytes"] = self.total_bytes
+        d["total_gib"] = round(self.total_gib, 3)
+        return d
+
+
+# --------------------------------------------------------------------------- model building
+
+def _layer_keys(config) -> list[str]:
+    """Config attributes holding layer counts (encoder and decoder stacks scale together)."""
+    for keys in (("num_layers", "num_decoder_layers"), ("encoder_layers", "decoder_layers")):
+        if all(isinstance(getattr(config, k, None), int) for k in keys) and "num_layers" in config.to_dict() | {"encoder_layers": 0}:
+            if all(k in config.to_dict() for k in keys):
+                return list(keys)
+    for key in ("num_hidden_layers", "n_layer", "n_layers", "num_layers"):
+        if isinstance(config.to_dict().get(key), int):
+            return [key]
+    return []
+
+
+def _depth(config, keys: list[str]) -> int | None:
+    values = {getattr(config, k) for k in keys}
+    return values.pop() if len(values) == 1 else None  # unequal encoder/decoder depth: no scaling
+
+
+def _at_depth(config, keys: list[str], depth: int):
+    cfg = copy.deepcopy(config)
+    for k in keys:
+        setattr(cfg, k, depth)
+    types = getattr(cfg, "layer_types", None)
+    if isinstance(types, list):
+        cfg.layer_types = types[:depth]
+    return cfg
+
+
+def _builder(spec, config, request: MemoryRequest):
+    """A function returning the model to simulate, on the meta device in the compute dtype, with
+    LoRA applied (the simulation turns it into fake CPU tensors)."""
+    import torch
+
+    from lifecycle.catalog.params import ModelSpec, build_meta_model
+
+    dtype = torch.float32 if request.compute_dtype == "fp32" else torch.bfloat16
+    shaped = ModelSpec(spec.label, config, spec.model_class, spec.raw, spec.entry)
+
+    def build():
+        model = build_meta_model(shaped, dtype=dtype)
+        if request.method in ("lora", "qlora"):
+            with torch.device("meta"):
+                model = _apply_lora(model, request)
+        return model
+
+    return build
+
+
+def _lora_config(model, request: MemoryRequest):
+    from peft import LoraConfig
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+
+    targets = list(request.target_modules) if request.target_modules else DEFAULTS.get(model.config.model_type, "all-linear")
+    return LoraConfig(r=request.lora_r, lora_alpha=2 * request.lora_r, target_modules=targets, lora_dropout=0.0)
+
+
+def _apply_lora(model, request: MemoryRequest):
+    from peft import get_peft_model
+
+    try:
+        return get_peft_model(model, _lora_config(model, request))
+    except ValueError as err:
+        raise CatalogError(f"cannot apply LoRA: {str(err).splitlines()[0]}",
+                           hint="name the layers to adapt with --target-modules") from err
+
+
+def _weights_and_counts(spec, request: MemoryRequest) -> tuple[int, int, int]:
+    """(parameter count, buffer elements, trainable parameter count) on the meta device."""
+    import torch
+
+    from lifecycle.catalog.params import build_meta_model, count_model_parameters
+
+    model = build_meta_model(spec)
+    params = count_model_parameters(model)
+    # bytes of the fp32 meta model, integer buffers at their own size: what accelerate sums
+    buffers = sum(b.numel() * b.element_size() for b in model.buffers()) // 4
+    if request.method == "inference":
+        return params, buffers, 0
+    if request.method == "full":
+        return params, buffers, params
+    with torch.device("meta"):
+        peft_model = _apply_lora(model, request)
+    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    return params, buffers, trainable
+
+
+def weight_bytes(parameters: int, buffer_words: int, dtype: str) -> int:
+    """What `accelerate estimate-memory` reports: the fp32 model's bytes (parameters plus buffers,
+    `buffer_words` = buffer bytes / 4) scaled to the dtype."""
+    return int((parameters + buffer_words) * BYTES_PER_PARAM[dtype])
+
+
+# --------------------------------------------------------------------------- estimate
+
+def _simulate(spec, request: MemoryRequest):
+    from lifecycle.catalog.simulate import simulate_step
+
+    train = request.method != "inference"
+    kw = dict(architecture=spec.architecture, train=train, batch_size=request.batch_size, seq_len=request.seq_len)
+    keys = _layer_keys(spec.config)
+    depth = _depth(spec.config, keys) if keys else None
+    # inference peaks at one moment of one forward (not a sum over layers): simulate it whole
+    if not depth or depth <= 2 or not train:
+        return simulate_step(_builder(spec, spec.config, request), **kw), None
+    one = simulate_step(_builder(spec, _at_depth(spec.config, keys, 1), request), **kw)
+    two = simulate_step(_builder(spec, _at_depth(spec.config, keys, 2), request), **kw)
+    return (one, two), depth
+
+
+def _extrapolate(one: int, two: int, depth: int) -> int:
+    return max(0, one + (two - one) * (depth - 1))
+
+
+def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16", batch_size: int = 1,
+                    seq_len: int = 512, *, lora_r: int = 8, target_modules=None,
+                    trust_remote_code: bool = False) -> MemoryEstimate:
+    """Memory for running (`inference`) or training (`full`, `lora`, `qlora`) a model.
+
+    `ref_or_config`: a catalog id, a local folder, a cached hub id, a transformers config or
+    catalog-style dims. Components (bytes): weights, then what the step adds at its peak."""
+    from lifecycle.catalog.params import as_spec
+    from lifecycle.catalog.simulate import Moment
+
+    request = MemoryRequest(method, dtype, batch_size, seq_len, lora_r,
+                            tuple(target_modules) if target_modules else None).check()
+    spec = as_spec(ref_or_config, trust_remote_code=trust_remote_code)
+    params, buffers, trainable = _weights_and_counts(spec, request)
+    base_params = params
+    sim, depth = _simulate(spec, request)
+    if depth is None:
+        moment, sim_states = sim.highest, sim.optimizer_states
+    else:
+        one, two = sim
+        moments = [Moment(_extrapolate(a.peak, b.peak, depth),
+                          {k: _extrapolate(a.at_peak.get(k, 0), b.at_peak.get(k, 0), depth)
+                           for k in set(a.at_peak) | set(b.at_peak)})
+                   for a, b in zip(one.moments, two.moments)]
+        moment = max(moments, key=lambda m: m.peak)
+        sim_states = _extrapolate(one.optimizer_states, two.optimizer_states, depth)
+    peak, at = moment.peak, moment.at_peak
+    est = MemoryEstimate(spec.label, request.method, request.dtype, batch_size, seq_len, base_params, trainable)
+    comps = {"weights": weight_bytes(params, buffers, request.dtype)}
+    if request.method == "inference":
+        kv = kv_cache_bytes(spec, request)
+        comps["kv_cache"] = min(kv, peak)
+        comps["activations"] = max(0, peak - comps["kv_cache"])
+        est.notes.append(f"KV cache for {seq_len} tokens per sequence (prompt plus generated), "
+                         f"in {request.compute_dtype}")
+    else:
+        if request.method in ("lora", "qlora"):
+            # adapters are trained in the compute dtype (peft keeps them fp32 over an fp32 base)
+            comps["adapter_weights"] = int(trainable * BYTES_PER_PARAM[request.compute_dtype])
+        states = sim_states
+        comps["optimizer_states"] = states
+        comps["optimizer_step_temporaries"] = max(0, at.get("optimizer", 0) - states)
+        comps["gradients_and_backward"] = at.get("backward", 0)
+        comps["activations"] = at.get("forward", 0)
+        est.notes.append("at the peak of a training step: backward frees each layer's activations as it "
+                         "writes that layer's gradients, so the two only partly add up")
+    if request.method == "qlora" or request.dtype in ("int8", "int4"):
+        est.notes.append(f"{request.dtype} weights as accelerate counts them (every tensor quantized); "
+                         "compute, cache and activations in bf16")
+    est.components = {k: int(v) for k, v in comps.items() if v or k in ("weights", "activations")}
+    return est
+
+
+def kv_cache_bytes(spec, request: MemoryRequest) -> int:
+    """Keys and values of every attention layer for `seq_len` tokens (decoder self-attention, or
+    an encoder-decoder's cross-attention over the input); 0 for encoder-only models."""
+    cfg = spec.config.get_text_config() if hasattr(spec.config, "get_text_config") else spec.config
+    if spec.architecture == "encoder":
+        return 0
+    heads = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "num_heads", None) or getattr(cfg, "n_head")
+    kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+    hidden = getattr(cfg, "hidden_size", None) or getattr(cfg, "d_model")
+    head_dim = getattr(cfg, "head_dim", None) or getattr(cfg, "d_kv", None) or hidden // heads
+    layers = getattr(cfg, "num_decoder_layers", None) or getattr(cfg, "decoder_layers", None) or cfg.num_hidden_layers
+    per_token = 2 * layers * kv_heads * head_dim * BYTES_PER_PARAM[request.compute_dtype]
+    return int(per_token * request.batch_size * request.seq_len)

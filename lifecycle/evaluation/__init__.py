@@ -1,0 +1,1 @@
+"""Offline metrics, model-agnostic scoring, statistics, eval runs, comparisons and reports."""

@@ -1,0 +1,62 @@
+"""report.md / report.html of a comparison run: the paired differences with intervals and p-values,
+each run's metrics with intervals, and examples side by side."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lifecycle.evaluation import plots
+from lifecycle.evaluation.report_doc import Doc
+
+if TYPE_CHECKING:
+    from lifecycle.evaluation.compare import Comparison
+
+_SHOWN = 10
+
+
+def _label(run) -> str:
+    shots = (run.meta.get("eval") or {}).get("shots")
+    return f"{run.id[-7:]} ({shots}-shot)" if shots is not None else run.id[-7:]
+
+
+def build_compare_doc(c: "Comparison", run_id: str) -> Doc:
+    doc = Doc(f"Comparison {run_id}")
+    doc.p(f"A (baseline) = {c.baseline.id}; B = " + ", ".join(r.id for r in c.others) +
+          ". Differences are B - A on the same examples: 95% paired-bootstrap interval and a two-sided "
+          "paired permutation test; a verdict needs p < 0.05 (with few differing examples the permutation "
+          "p-value cannot get that small).", "meta")
+    for w in c.warnings:
+        doc.p(f"warning: {w}", "bad")
+    for other in c.others:
+        res = c.results[other.id]
+        doc.h2(f"{_label(c.baseline)} vs {_label(other)} ({c.n[other.id]} examples)")
+        doc.table(["metric", "A", "B", "B - A", "CI low", "CI high", "p-value", "verdict"],
+                  [[r.metric, r.a, r.b, r.diff, r.ci[0], r.ci[1], r.p_value, r.verdict] for r in res])
+        scored = [r for r in res if r.higher_is_better is not None]
+        if scored:
+            doc.image(f"diff-{other.id[-7:]}.png",
+                      plots.paired_differences([r.metric for r in scored], [(r.diff, *r.ci) for r in scored],
+                                               f"B - A: {_label(other)} minus {_label(c.baseline)}"),
+                      "paired differences with 95% intervals (right of 0: B higher)")
+
+    runs = [c.baseline, *c.others]
+    docs = [r.metrics() or {"metrics": {}} for r in runs]
+    names = [n for n, m in docs[0]["metrics"].items()
+             if m.get("higher_is_better") is not None and all(n in d["metrics"] for d in docs)][:6]
+    if names:
+        doc.h2("Metrics per run")
+        doc.image("metrics.png", plots.metric_intervals([_label(r) for r in runs], {
+            n: [(d["metrics"][n]["value"], *d["metrics"][n]["ci"]) for d in docs] for n in names}),
+            "metric per run with 95% confidence intervals (from each run's metrics.json)")
+
+    doc.h2("Examples side by side")
+    preds = [{str(p["id"]): p for p in r.read_predictions()} for r in runs]
+    ids = [i for i in preds[0] if all(i in p for p in preds[1:])][:_SHOWN]
+    header = ["id", "reference", *[f"{_label(r)}" for r in runs]]
+    rows = []
+    for i in ids:
+        ref = preds[0][i].get("references")
+        ref = ref[0] if isinstance(ref, list) and ref else ref
+        rows.append([i, str(ref)[:400], *[str(p[i].get("prediction", ""))[:400] for p in preds]])
+    doc.table(header, rows)
+    return doc

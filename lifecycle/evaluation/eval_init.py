@@ -1,0 +1,143 @@
+"""`lifecycle eval init`: write configs/eval.yaml for the project's task.
+
+The config is derived, not guessed: dataset fields from the prompt config and the data sample (both
+checked), the metric suite of the task (with each metric's direction), the target from
+lifecycle.yaml scope.success. It is validated by `EvalConfig` and re-read from the rendered text
+before anything is written, and an existing file is only replaced with `force`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifecycle.errors import ConfigError, DataError
+
+DEFAULT_SHOTS = (0, 1, 3)
+RUN_COMMAND = "lifecycle eval run --shots 0,1,3"
+
+
+@dataclass
+class EvalInitResult:
+    path: Path
+    config: object   # lifecycle.config.eval.EvalConfig
+    text: str
+    overwritten: bool
+
+
+def _suite(task):
+    """(name, higher_is_better, note) for the task's metric suite."""
+    from lifecycle.scaffold.tasks import spec
+
+    return [(m.name, m.higher_is_better, m.note) for m in spec(task).metrics]
+
+
+def build_eval_config(project):
+    """The EvalConfig for a project (lifecycle.project.Project); raises ConfigError/DataError."""
+    from lifecycle.config.eval import EvalConfig
+    from lifecycle.data import load_jsonl
+    from lifecycle.prompting.template import template_fields
+
+    manifest = project.manifest
+    prompt = project.prompt_config()
+    inputs = template_fields(prompt.template)
+    if not inputs:
+        raise ConfigError(f"{manifest.adaptation.prompt}: template has no {{field}} placeholder, so there is "
+                          "nothing to evaluate on", hint="add the input field, e.g. {dialogue}")
+    sample = manifest.data.sample
+    needed = [prompt.id_field, *inputs, prompt.target_field]
+    examples = load_jsonl(project.path(sample), id_field=prompt.id_field, limit=50)
+    for i, ex in enumerate(examples, start=1):
+        missing = [f for f in needed if f != prompt.id_field and f not in ex]
+        if missing:
+            raise DataError(f"{sample}: example {i} lacks {', '.join(missing)} (the prompt config reads them); "
+                            f"fields: {', '.join(sorted(ex))}",
+                            hint="make data and configs/prompt.yaml agree, then re-run `lifecycle eval init`")
+    from lifecycle.evaluation.registry import expand_names
+
+    success = manifest.scope.success
+    metrics = [{"name": n, "higher_is_better": h} for n, h, _ in _suite(manifest.scope.task)]
+    expand_names([success.metric] + [m["name"] for m in metrics])  # unknown names: did-you-mean, now
+    if success.metric not in {m["name"] for m in metrics}:
+        metrics.insert(0, {"name": success.metric, "higher_is_better": success.higher_is_better})
+    shots = [k for k in DEFAULT_SHOTS if k < len(examples)] or [0]
+    data = {
+        "task": manifest.scope.task.value,
+        "dataset": {"path": sample, "id_field": prompt.id_field, "input_fields": inputs,
+                    "reference_field": prompt.target_field, "limit": None},
+        "prompt": manifest.adaptation.prompt,
+        "generation": manifest.adaptation.generation,
+        "model": "configs/model.yaml",
+        "shots": shots,
+        "metrics": metrics,
+        "targets": [{"metric": success.metric, "value": success.target,
+                     "higher_is_better": success.higher_is_better}],
+        "bootstrap_samples": 1000,
+        "confidence": 0.95,
+        "seed": 42,
+    }
+    return EvalConfig.model_validate(data)
+
+
+def _v(value) -> str:
+    """A YAML scalar or flow sequence (JSON is valid YAML flow syntax)."""
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def render_eval_config(cfg, *, preset: str | None = None) -> str:
+    notes = {n: note for n, _, note in _suite(cfg.task)}
+    lines = [
+        "# yaml-language-server: $schema=../.lifecycle/schemas/eval.schema.json",
+        "# Used by: lifecycle eval run, lifecycle eval sweep, lifecycle check",
+        f"# Run it: {RUN_COMMAND}   (one run per shot count; `lifecycle check adapt` reads them)",
+        f"# Written by `lifecycle eval init` for task {cfg.task}; edit freely, `lifecycle validate` checks it.",
+        f"task: {_v(cfg.task)}",
+        "dataset:",
+        f"  path: {_v(cfg.dataset.path)}   # point at the real data once you have it",
+        f"  id_field: {_v(cfg.dataset.id_field)}",
+        f"  input_fields: {_v(cfg.dataset.input_fields)}   # the prompt template's placeholders",
+        f"  reference_field: {_v(cfg.dataset.reference_field)}",
+        f"  limit: {_v(cfg.dataset.limit)}   # score only the first N examples (quick checks)",
+        f"prompt: {_v(cfg.prompt)}",
+        f"generation: {_v(cfg.generation)}" + (f"   # preset: {preset}" if preset else ""),
+        f"model: {_v(cfg.model)}",
+        f"shots: {_v(cfg.shots)}   # the in-context-learning ladder: zero-, one- and few-shot",
+        f"# The metric suite for {cfg.task}; each declares its direction.",
+        "metrics:",
+    ]
+    for m in cfg.metrics:
+        note = notes.get(m.name, "the scope's success metric")
+        lines += [f"  - name: {_v(m.name)}   # {note}", f"    higher_is_better: {_v(m.higher_is_better)}"]
+    lines.append("# From scope.success in lifecycle.yaml: the best run's lower confidence bound must reach it.")
+    lines.append("targets:" if cfg.targets else "targets: []")
+    for t in cfg.targets:
+        lines += [f"  - metric: {_v(t.metric)}", f"    value: {_v(t.value)}",
+                  f"    higher_is_better: {_v(t.higher_is_better)}"]
+    lines += [f"bootstrap_samples: {_v(cfg.bootstrap_samples)}   # resamples for the confidence intervals",
+              f"confidence: {_v(cfg.confidence)}", f"seed: {_v(cfg.seed)}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_eval_config(project, *, force: bool = False) -> EvalInitResult:
+    """Build, render, re-validate and atomically write the project's eval config."""
+    from lifecycle.config.eval import EvalConfig
+    from lifecycle.config.yaml_io import atomic_write_text, parse_yaml, validate_data
+    from lifecycle.errors import LifecycleError
+
+    target = project.path(project.manifest.evaluation.config)
+    exists = target.exists()
+    if exists and not force:
+        raise ConfigError(f"{target}: already exists; not overwriting it",
+                          hint="pass --force to replace it (your edits in it will be lost)")
+    cfg = build_eval_config(project)
+    try:
+        preset = project.generation_config().preset
+    except LifecycleError:  # a broken generation.yaml is `lifecycle validate`'s to report
+        preset = None
+    text = render_eval_config(cfg, preset=preset)
+    reread = validate_data(EvalConfig, parse_yaml(text, target), target)
+    if reread != cfg:  # the rendered text must say exactly what was validated
+        raise ConfigError(f"{target}: internal error: rendered config differs from the validated one")
+    atomic_write_text(target, text)
+    return EvalInitResult(target, cfg, text, exists)

@@ -1,0 +1,40 @@
+"""F1 averaged over labels, as scikit-learn f1_score(average='macro'); the first reference is the true label: an `evaluate` module that works offline (load it by path).
+
+Scale 0-1.
+"""
+import datasets
+import evaluate
+from lifecycle.evaluation.scorers import macro_f1
+
+_KWARGS = """
+Args:
+    predictions: list of texts.
+    references: list of texts, or list of lists of texts.
+    normalize: compare labels ignoring surrounding whitespace and case (default True).
+    per_example: also return "per_example", one score per prediction.
+Returns:
+    {"macro_f1": float, "per_example": list (when asked)}
+"""
+
+
+class MacroF1(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description="F1 averaged over labels, as scikit-learn f1_score(average='macro'); the first reference is the true label.",
+            citation="",
+            inputs_description=_KWARGS,
+            features=[
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Sequence(datasets.Value("string"))}),
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Value("string")}),
+            ],
+        )
+
+    def _compute(self, predictions, references, normalize=True, per_example=False):
+        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        scores = macro_f1(list(predictions), refs, normalize=normalize)
+        out = {"macro_f1": scores.value}
+        if per_example:
+            out["per_example"] = scores.per_example.tolist()
+        return out

@@ -1,0 +1,44 @@
+"""Corpus BLEU via sacrebleu, as an `evaluate` module that works offline (load it by path).
+
+Same value as `sacrebleu.corpus_bleu(predictions, reference_streams, ...)`. References: one text
+or a list of texts per prediction (the same number for every prediction, as sacrebleu requires).
+"""
+import datasets
+import evaluate
+from lifecycle.evaluation.scorers import sacrebleu_bleu
+
+_KWARGS = """
+Args:
+    predictions: list of texts.
+    references: list of texts or of lists of texts (same count per example).
+    tokenize, lowercase, smooth_method, smooth_value: as sacrebleu.metrics.BLEU.
+    per_example: also return "per_example", the corpus formula on each example alone.
+Returns:
+    {"score": float (0-100), "per_example": list (when asked)}
+"""
+
+
+class SacreBleu(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description="sacreBLEU corpus score, offline.",
+            citation="Post, M. (2018). A Call for Clarity in Reporting BLEU Scores.",
+            inputs_description=_KWARGS,
+            features=[
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Sequence(datasets.Value("string"))}),
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Value("string")}),
+            ],
+            codebase_urls=["https://github.com/mjpost/sacreBLEU"],
+        )
+
+    def _compute(self, predictions, references, tokenize=None, lowercase=False, smooth_method="exp",
+                 smooth_value=None, per_example=False):
+        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        scores = sacrebleu_bleu(list(predictions), refs, tokenize=tokenize, lowercase=lowercase,
+                                smooth_method=smooth_method, smooth_value=smooth_value)
+        out = {"score": scores.value}
+        if per_example:
+            out["per_example"] = scores.per_example.tolist()
+        return out

@@ -1,0 +1,207 @@
+"""`lifecycle eval run`: generate (or take predictions), score with intervals, write the run folder.
+
+Everything that can be checked is checked before a run folder exists (metric names, eval set,
+predictions file, prompts), so a bad input leaves nothing behind. Generated predictions are
+streamed into the run (an interrupted run keeps what it finished); metrics.json, scores.jsonl and
+the reports are written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from lifecycle.config.yaml_io import atomic_write_text
+from lifecycle.errors import EvaluationError
+from lifecycle.evaluation.evalset import EvalSet, project_eval_set
+from lifecycle.evaluation.predictions import Aligned, align, read_prediction_records
+from lifecycle.evaluation.scoring import StatsSettings, metric_requests, per_example_rows, score
+from lifecycle.evaluation.targets import TargetResult, best_for, project_targets
+from lifecycle.runs.store import Run, RunStore, stable_hash
+
+SCORES_FILE = "scores.jsonl"
+
+
+@dataclass
+class EvalOptions:
+    shots: list[int] | None = None  # None: configs/eval.yaml `shots`
+    predictions: Path | None = None  # score this file instead of generating
+    rescore: str | None = None  # score this run's predictions again
+    limit: int | None = None  # first N examples of the eval set (overrides dataset.limit)
+    generation: object | None = None  # GenerationSettings overriding configs/generation.yaml (sweeps)
+    report: bool = True
+    progress: bool = False
+    argv: list[str] | None = None
+    kind: str = "eval"
+    extra_meta: dict = field(default_factory=dict)
+    model_cache: dict | None = None  # reuse loaded models across calls (sweeps): model ref -> LoadedModel
+
+
+@dataclass
+class ScoredRun:
+    run: Run
+    shots: int | None
+    doc: dict  # metrics.json
+    aligned: Aligned
+    scores: dict
+
+
+@dataclass
+class EvalOutcome:
+    runs: list[ScoredRun]
+    targets: list[TargetResult]
+    eval_key: str
+
+    @property
+    def targets_met(self) -> bool:
+        return all(t.met for t in self.targets)
+
+
+@dataclass
+class _Context:
+    project: object
+    cfg: object
+    evalset: EvalSet
+    requests: list[tuple[str, dict]]
+    prompt: dict | None
+    eval_key: str
+    stats: StatsSettings
+
+
+def _prompt_dict(project) -> dict | None:
+    path = project.path(project.manifest.adaptation.prompt)
+    if not path.is_file():
+        return None
+    return project.prompt_config().model_dump(mode="json")
+
+
+def prepare(project, *, limit: int | None = None) -> _Context:
+    cfg = project.eval_config()
+    if limit is not None:
+        cfg = cfg.model_copy(update={"dataset": cfg.dataset.model_copy(update={"limit": limit})})
+    requests = metric_requests(cfg.metrics)  # unknown metric names fail here, before anything runs
+    evalset = project_eval_set(project, cfg)
+    prompt = _prompt_dict(project)
+    stats = StatsSettings(cfg.bootstrap_samples, cfg.confidence, cfg.seed)
+    return _Context(project, cfg, evalset, requests, prompt, evalset.eval_key(prompt), stats)
+
+
+def _score(ctx: _Context, records: list[dict], source: str) -> tuple[Aligned, dict, dict]:
+    aligned = align(records, ctx.evalset, source=source)
+    scores, doc = score(aligned.predictions, aligned.references, ctx.requests, ctx.stats)
+    return aligned, scores, doc
+
+
+def _create_run(ctx: _Context, opts: EvalOptions, *, shots: int | None, source: str, model: dict | None,
+                generation: dict | None, group: str) -> Run:
+    eval_meta = {"eval_key": ctx.eval_key, "shots": shots, "source": source, "group": group,
+                 "metrics": [n for n, _ in ctx.requests], "dataset_sha256": ctx.evalset.sha256,
+                 "references_hash": ctx.evalset.references_hash}
+    config = {"eval": ctx.cfg.model_dump(mode="json"), "prompt": ctx.prompt, "generation": generation}
+    return RunStore(ctx.project.runs_dir).create(
+        opts.kind, config=config, model=model, dataset=ctx.evalset.describe(), seed=ctx.cfg.seed,
+        extra={"eval": eval_meta, **opts.extra_meta}, argv=opts.argv)
+
+
+def _write_results(run: Run, aligned: Aligned, scores: dict, doc: dict, *, write_predictions: bool) -> None:
+    if write_predictions:
+        lines = [json.dumps({**rec, "references": refs}, ensure_ascii=False)
+                 for rec, refs in zip(aligned.records, aligned.references)]
+        atomic_write_text(run.predictions_path, "\n".join(lines) + "\n")
+    rows = per_example_rows(aligned.ids, scores)
+    atomic_write_text(run.path / SCORES_FILE, "".join(json.dumps(r) + "\n" for r in rows))
+    run.write_metrics(doc)
+
+
+def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
+    if opts.rescore:
+        src = RunStore(ctx.project.runs_dir).get(opts.rescore)
+        records = src.read_predictions()
+        if not records:
+            raise EvaluationError(f"run {src.id} has no predictions to re-score")
+        source, label = f"rescore:{src.id}", f"run {src.id}"
+        shots = (src.meta.get("eval") or {}).get("shots")
+        model, generation = src.meta.get("model") or {}, (src.meta.get("config") or {}).get("generation")
+    else:
+        records = read_prediction_records(opts.predictions)
+        source, label = f"predictions:{opts.predictions}", str(opts.predictions)
+        shots = opts.shots[0] if opts.shots and len(opts.shots) == 1 else None
+        model, generation = {}, None
+    aligned, scores, doc = _score(ctx, records, label)
+    run = _create_run(ctx, opts, shots=shots, source=source, model=model, generation=generation, group=group)
+    try:
+        _write_results(run, aligned, scores, doc, write_predictions=True)
+    except BaseException:
+        run.finish(status="failed")
+        raise
+    return [ScoredRun(run, shots, doc, aligned, scores)]
+
+
+def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None) -> list[ScoredRun]:
+    from lifecycle.generation import Engine, generate_to_run, load_model_from_config
+    from lifecycle.prompting.builder import build_prompts
+    from lifecycle.prompting.project_inputs import load_prompt_inputs
+
+    project = ctx.project
+    shots = opts.shots if opts.shots is not None else list(ctx.cfg.shots)
+    inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit)
+    ladder = {k: build_prompts(inputs.examples, inputs.cfg, inputs.tokenizer, k=k,
+                               context_window=inputs.context_window, reserve_tokens=inputs.reserve_tokens,
+                               pool=inputs.pool, encoder_decoder=inputs.encoder_decoder) for k in shots}
+    for prompts in ladder.values():  # references for scoring come from the eval set, by id
+        ids = {p.id for p in prompts}
+        if ids != set(ctx.evalset.ids):
+            raise EvaluationError("the prompt builder's example ids differ from the eval set's",
+                                  hint="use the same id field in configs/prompt.yaml and configs/eval.yaml")
+    model_cfg = project.model_config()
+    model_cfg = model_cfg.model_copy(update={"model": inputs.model_ref})
+    settings = opts.generation or project.generation_config()
+    cache = opts.model_cache if opts.model_cache is not None else {}
+    key = (inputs.model_ref, model_cfg.revision, model_cfg.dtype, model_cfg.device)
+    loaded = cache.get(key) or load_model_from_config(model_cfg)
+    cache[key] = loaded
+    engine = Engine(loaded, settings, stop=inputs.cfg.stop, progress=opts.progress)
+    gen_meta = engine.settings.model_dump(mode="json")
+    out = []
+    for k, prompts in ladder.items():
+        run = _create_run(ctx, opts, shots=k, source="generated", model=loaded.describe(), generation=gen_meta,
+                          group=group)
+        if on_run:
+            on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
+        try:
+            generate_to_run(engine, prompts, run)
+            aligned, scores, doc = _score(ctx, run.read_predictions(), f"run {run.id}")
+            _write_results(run, aligned, scores, doc, write_predictions=False)
+        except BaseException:
+            run.finish(status="failed")
+            raise
+        out.append(ScoredRun(run, k, doc, aligned, scores))
+    return out
+
+
+def run_eval(project, opts: EvalOptions, *, on_run: Callable[[str], None] | None = None) -> EvalOutcome:
+    if opts.predictions and opts.rescore:
+        raise EvaluationError("use either --predictions or --rescore, not both")
+    if (opts.predictions or opts.rescore) and opts.shots and len(opts.shots) > 1:
+        raise EvaluationError("a predictions file is one rung of the ladder: give one --shots value "
+                              "(the shots it was generated with), or none")
+    ctx = prepare(project, limit=opts.limit)
+    group = stable_hash({"key": ctx.eval_key, "argv": opts.argv, "id": id(opts)}, 10)
+    if opts.predictions or opts.rescore:
+        scored = _from_file(ctx, opts, group)
+    else:
+        scored = _generate(ctx, opts, group, on_run)
+    docs = [(s.run.id, s.doc) for s in scored]
+    targets = [best_for(t, docs) for t in project_targets(project, ctx.cfg)]
+    for s in scored:
+        mine = [best_for(t, [(s.run.id, s.doc)]).as_dict() for t in project_targets(project, ctx.cfg)]
+        s.run.update_meta(targets=mine)
+    if opts.report:
+        from lifecycle.evaluation.report import write_eval_reports
+
+        write_eval_reports(scored, targets)
+    for s in scored:
+        s.run.finish(status="complete")
+    return EvalOutcome(scored, targets, ctx.eval_key)

@@ -1,0 +1,138 @@
+"""After training: run the project's eval config on the tuned model and compare it, paired per
+example, with the zero-shot baseline, so the adapt-stage check "fine-tuning beat the baseline"
+has evidence.
+
+The tuned model answers the same zero-shot prompts (built by the prompting package) through the
+same generation engine; its predictions are scored by `lifecycle eval run --predictions`
+machinery into an eval run that names the finetune run (`finetune_run`, `model.adapter`), which is
+how lifecycle/checks/ tells tuned from prompting runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lifecycle.config.yaml_io import atomic_write_text
+from lifecycle.runs.store import RunStore
+
+PREDICTIONS_FILE = "eval_predictions.jsonl"
+COMPARISON_FILE = "comparison.json"
+
+
+def _tuned_loaded(run, project):
+    """The tuned model wrapped as the engine's LoadedModel."""
+    from lifecycle.finetune.tuned import load_tuned
+    from lifecycle.generation.loading import LoadedModel, context_window, load_model_config, pick_device_dtype
+
+    model_cfg = project.model_config()
+    device, dtype = pick_device_dtype(model_cfg.device, "fp32")
+    tuned = load_tuned(run, device=str(device))
+    config = load_model_config(tuned.base_ref)
+    return LoadedModel(tuned.model, tuned.tokenizer, config, str(tuned.weights), None, tuned.encoder_decoder,
+                       device, dtype, context_window(config, tuned.tokenizer, model_cfg.max_context)), tuned
+
+
+def generate_predictions(project, run, echo) -> Path:
+    """Zero-shot predictions of the tuned model on the eval set, written into the finetune run."""
+    from lifecycle.generation import Engine
+    from lifecycle.generation.runner import prediction_record
+    from lifecycle.prompting.builder import build_prompts
+    from lifecycle.prompting.project_inputs import load_prompt_inputs
+
+    cfg = project.eval_config()
+    inputs = load_prompt_inputs(project, data=project.path(cfg.dataset.path), limit=cfg.dataset.limit)
+    loaded, tuned = _tuned_loaded(run, project)
+    prompts = build_prompts(inputs.examples, inputs.cfg, loaded.tokenizer, k=0, context_window=loaded.context_window,
+                            reserve_tokens=inputs.reserve_tokens, encoder_decoder=loaded.encoder_decoder)
+    engine = Engine(loaded, project.generation_config(), stop=inputs.cfg.stop)
+    echo(f"evaluating the tuned model on {len(prompts)} examples ({cfg.dataset.path})")
+    lines = [json.dumps(prediction_record(p, gen, p.id), ensure_ascii=False)
+             for p, gen in zip(prompts, engine.generate(prompts))]
+    out = run.path / PREDICTIONS_FILE
+    atomic_write_text(out, "\n".join(lines) + "\n")
+    return out
+
+
+def _is_baseline(r, eval_key: str) -> bool:
+    meta = r.meta
+    ev = meta.get("eval") or {}
+    model = meta.get("model") if isinstance(meta.get("model"), dict) else {}
+    return (ev.get("eval_key") == eval_key and ev.get("shots") == 0 and not meta.get("finetune_run")
+            and not model.get("adapter") and not model.get("finetune_run"))
+
+
+def find_baseline(project, eval_key: str):
+    runs = [r for r in RunStore(project.runs_dir).list(kind="eval", status="complete") if _is_baseline(r, eval_key)]
+    return runs[-1] if runs else None
+
+
+def _scores_of(project, run):
+    from lifecycle.evaluation.predictions import align
+    from lifecycle.evaluation.runner import prepare
+    from lifecycle.evaluation.scoring import score
+
+    ctx = prepare(project)
+    aligned = align(run.read_predictions(), ctx.evalset, source=f"run {run.id}")
+    scores, _ = score(aligned.predictions, aligned.references, ctx.requests, ctx.stats)
+    return aligned.ids, scores, ctx
+
+
+def compare_with_baseline(project, tuned_eval, baseline) -> dict:
+    """Paired bootstrap + permutation test per metric (difference = tuned - baseline)."""
+    from lifecycle.evaluation.stats import compare_scores
+
+    ids_b, base_scores, ctx = _scores_of(project, baseline)
+    ids_t, tuned_scores, _ = _scores_of(project, tuned_eval)
+    if list(ids_b) != list(ids_t):
+        raise RuntimeError("baseline and tuned predictions cover different examples")
+    success = project.manifest.scope.success
+    out = {"baseline_run": baseline.id, "finetuned_run": tuned_eval.id, "n": len(ids_t),
+           "success_metric": success.metric, "metrics": {}}
+    for name in tuned_scores:
+        if name not in base_scores:
+            continue
+        hib = success.higher_is_better if name == success.metric else None
+        res = compare_scores(name, base_scores[name], tuned_scores[name], higher_is_better=hib,
+                             samples=ctx.stats.samples, confidence=ctx.stats.confidence, seed=ctx.stats.seed)
+        out["metrics"][name] = {"baseline": res.a if hasattr(res, "a") else base_scores[name].value,
+                                "finetuned": tuned_scores[name].value,
+                                "difference": tuned_scores[name].value - base_scores[name].value,
+                                "ci": list(res.ci), "p_value": res.p_value if hasattr(res, "p_value") else None}
+    m = out["metrics"].get(success.metric)
+    if m:
+        better = m["difference"] > 0 if success.higher_is_better else m["difference"] < 0
+        significant = (m["ci"][0] > 0 if success.higher_is_better else m["ci"][1] < 0)
+        out["finetune_beats_baseline"] = bool(better)
+        out["significant"] = bool(significant)
+    return out
+
+
+def evaluate_finetune(project, run, echo) -> dict | None:
+    """Eval run for the tuned model + paired comparison with the zero-shot baseline (run first if
+    there is none yet). Results go into the finetune run (comparison.json, run.yaml `evaluation`)."""
+    from lifecycle.evaluation.runner import EvalOptions, run_eval
+
+    preds = generate_predictions(project, run, echo)
+    model = {"id": str(run.meta.get("model", {}).get("id")), "adapter": str(run.path / run.meta["training"]["weights"]),
+             "finetune_run": run.id, "method": run.meta.get("method")}
+    outcome = run_eval(project, EvalOptions(predictions=preds, shots=[0], argv=["lifecycle", "finetune", "(eval)"],
+                                            extra_meta={"finetune_run": run.id, "model": model}))
+    tuned_eval = outcome.runs[0].run
+    echo(f"eval run of the tuned model: {tuned_eval.id}")
+    baseline = find_baseline(project, outcome.eval_key)
+    if baseline is None:
+        echo("no zero-shot baseline on this eval set yet: running it (lifecycle eval run --shots 0)")
+        base_outcome = run_eval(project, EvalOptions(shots=[0], argv=["lifecycle", "eval", "run", "--shots", "0"]))
+        baseline = base_outcome.runs[0].run
+    result = compare_with_baseline(project, tuned_eval, baseline)
+    atomic_write_text(run.path / COMPARISON_FILE, json.dumps(result, indent=2) + "\n")
+    run.update_meta(evaluation={"eval_run": tuned_eval.id, "baseline_run": baseline.id,
+                                "finetune_beats_baseline": result.get("finetune_beats_baseline"),
+                                "significant": result.get("significant")})
+    m = result["metrics"].get(result["success_metric"])
+    if m:
+        verdict = "beats" if result.get("finetune_beats_baseline") else "does not beat"
+        echo(f"{result['success_metric']}: tuned {m['finetuned']:.4g} vs zero-shot {m['baseline']:.4g} "
+             f"(difference {m['difference']:+.4g}, 95% CI {m['ci'][0]:+.4g}..{m['ci'][1]:+.4g}): fine-tuning {verdict} "
+             f"the baseline{' (significant)' if result.get('significant') else ''}")
+    return result

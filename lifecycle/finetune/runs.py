@@ -1,0 +1,132 @@
+"""Finetune run folders: what a run was started with (for --resume) and what it produced.
+
+    runs/<time>-finetune-<hash>/
+      run.yaml              resolved finetune/prompt/model config, fingerprint, results
+      checkpoints/          checkpoint-N (Trainer), torn-checkpoint-N (set aside on resume)
+      adapter/ or model/    final weights (safetensors) + tokenizer
+      training_log.json     the Trainer's log_history
+      plots/loss.png        loss curve
+      ranks/rank-R.json     what each process of a distributed run did
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lifecycle.config.yaml_io import atomic_write_text
+from lifecycle.errors import FinetuneError, RunError
+from lifecycle.runs.store import Run, RunStore, file_sha256, stable_hash
+
+KIND = "finetune"
+RESUMABLE = ("running", "failed", "interrupted")
+
+
+def model_fingerprint(model_cfg) -> dict:
+    """The model as configured, plus its config.json hash when it is a local folder (a re-built or
+    replaced model at the same path is a different model)."""
+    out = {"id": model_cfg.model, "revision": model_cfg.revision}
+    cfg = Path(model_cfg.model).expanduser() / "config.json"
+    if cfg.is_file():
+        out["config_sha256"] = file_sha256(cfg)
+        weights = [p for p in sorted(cfg.parent.glob("*.safetensors"))]
+        if weights:
+            out["weights_sha256"] = stable_hash([file_sha256(p) for p in weights])
+    return out
+
+
+def fingerprint(project, model_cfg, ft, prompt_cfg) -> dict:
+    """What must not change between a run and its --resume: model, data (and the prompt that turns
+    it into examples), method."""
+    train = project.path(ft.data.train)
+    val = project.path(ft.data.validation) if ft.data.validation else None
+    return {
+        "model": model_fingerprint(model_cfg),
+        "data": {
+            "train": ft.data.train,
+            "train_sha256": file_sha256(train) if train.is_file() else None,
+            "validation_sha256": file_sha256(val) if val and val.is_file() else None,
+            "prompt": stable_hash(prompt_cfg.model_dump(), 16),
+        },
+        "method": {"method": ft.method, "peft": ft.peft.model_dump() if ft.method != "full" else None},
+    }
+
+
+def fingerprint_changes(old: dict, new: dict) -> list[str]:
+    changes = []
+    for part in ("model", "data", "method"):
+        a, b = (old or {}).get(part), new.get(part)
+        if a != b:
+            keys = sorted({*(a or {}), *(b or {})})
+            diff = [k for k in keys if (a or {}).get(k) != (b or {}).get(k)]
+            changes.append(f"{part} ({', '.join(diff)})")
+    return changes
+
+
+def create_run(project, *, model_cfg, ft, prompt_cfg, argv: list[str] | None = None) -> Run:
+    fp = fingerprint(project, model_cfg, ft, prompt_cfg)
+    config = {"finetune": ft.model_dump(mode="json"), "prompt": prompt_cfg.model_dump(mode="json"),
+              "model": model_cfg.model_dump(mode="json")}
+    dataset = {"path": ft.data.train, "sha256": fp["data"]["train_sha256"],
+               "validation": ft.data.validation, "validation_sha256": fp["data"]["validation_sha256"]}
+    return RunStore(project.runs_dir).create(
+        KIND, config=config, model=fp["model"], dataset=dataset, seed=ft.training.seed, argv=argv,
+        extra={"method": ft.method, "fingerprint": fp})
+
+
+def find_resumable(project, ref: str | None) -> Run:
+    store = RunStore(project.runs_dir)
+    if ref:
+        run = store.get(ref)
+        if run.kind != KIND:
+            raise RunError(f"run {run.id} is a '{run.kind}' run, not a finetune run")
+        return run
+    runs = store.list(kind=KIND)
+    if not runs:
+        raise FinetuneError("no finetune run to resume in " + str(project.runs_dir),
+                            hint="start one with `lifecycle finetune`")
+    run = runs[-1]
+    if run.status not in RESUMABLE:
+        raise FinetuneError(f"the latest finetune run {run.id} is {run.status}; nothing to resume",
+                            hint="start a new run with `lifecycle finetune` (without --resume)")
+    return run
+
+
+def check_resume_allowed(run: Run, current: dict, force: bool, echo) -> None:
+    changes = fingerprint_changes(run.meta.get("fingerprint") or {}, current)
+    if not changes:
+        return
+    what = "; ".join(changes)
+    if not force:
+        raise FinetuneError(f"cannot resume run {run.id}: changed since it started: {what}",
+                            hint="restore the original model/data/method, start a new run without --resume, "
+                            "or pass --force to continue anyway")
+    echo(f"warning: --force: resuming run {run.id} although {what} changed")
+
+
+def write_training_log(run: Run, log_history: list[dict]) -> Path:
+    path = run.path / "training_log.json"
+    atomic_write_text(path, json.dumps(log_history, indent=2) + "\n")
+    return path
+
+
+def write_rank_report(run_dir: Path, rank: int, report: dict) -> None:
+    folder = run_dir / "ranks"
+    folder.mkdir(exist_ok=True)
+    atomic_write_text(folder / f"rank-{rank}.json", json.dumps(report, indent=2) + "\n")
+
+
+def read_rank_reports(run_dir: Path) -> list[dict]:
+    folder = run_dir / "ranks"
+    if not folder.is_dir():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("rank-*.json"))]
+
+
+def weights_dir(run: Run) -> Path:
+    """The final adapter or full model of a complete finetune run."""
+    for name in ("adapter", "model"):
+        if (run.path / name).is_dir():
+            return run.path / name
+    raise RunError(f"finetune run {run.id} has no adapter/ or model/ folder (status: {run.status})",
+                   hint="finish it with `lifecycle finetune --resume`")

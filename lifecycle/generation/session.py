@@ -1,0 +1,228 @@
+"""What `lifecycle generate` does, as a library: resolve the project's configs, load the model once,
+build the prompts for each K, and stream each K's predictions into its own run folder.
+
+A run's run.yaml keeps everything needed to finish it later (`resume_generate`): the resolved
+generation, prompt and model configs, the dataset path and its sha256, K and the limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lifecycle.config.generation import GenerationSettings
+from lifecycle.config.model import ModelConfig
+from lifecycle.config.prompt import PromptConfig
+from lifecycle.errors import DataError, RunError
+from lifecycle.runs.store import Run, RunStore, file_sha256
+
+KIND = "generate"
+
+
+@dataclass
+class GenerateRequest:
+    shots: list[int] | None = None        # None: shots.k of the prompt config
+    limit: int | None = None
+    config: Path | None = None            # generation config file
+    preset: str | None = None             # greedy | sampling | beam
+    prompt_config: Path | None = None
+    prompt_preset: str | None = None
+    model: str | None = None
+    data: Path | None = None
+    seed: int | None = None
+
+
+@dataclass
+class GenerateResult:
+    run: Run
+    k: int
+    examples: list[dict]
+    prompts: list[Any]                    # RenderedPrompt, input order
+    records: list[dict]                   # predictions.jsonl, input order
+    generated: int                        # by this call (the rest were already done)
+    wall_s: float
+    budget_line: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    settings: GenerationSettings
+    prompt_cfg: PromptConfig
+    model_cfg: ModelConfig
+    data_path: Path
+    limit: int | None
+    examples: list[dict]
+    pool: list[dict] | None
+    pool_path: Path | None
+
+
+def _generation_settings(project, request: GenerateRequest) -> GenerationSettings:
+    from lifecycle.config.yaml_io import load_config
+
+    if request.config is not None:
+        settings = load_config(request.config, GenerationSettings)
+    elif project.path(project.manifest.adaptation.generation).is_file():
+        settings = project.generation_config()
+    else:
+        settings = GenerationSettings()
+    if request.preset:
+        settings = settings.with_preset(request.preset)
+    if request.seed is not None:
+        settings = GenerationSettings.model_validate({**settings.model_dump(exclude_unset=True), "seed": request.seed})
+    return settings
+
+
+def _model_config(project, model: str | None) -> ModelConfig:
+    cfg = project.model_config()
+    if model:
+        ref = str(Path(model).expanduser().resolve()) if Path(model).expanduser().is_dir() else model
+        return cfg.model_copy(update={"model": ref, "revision": None})
+    local = project.path(cfg.model)
+    return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
+
+
+def _plan(project, request: GenerateRequest) -> _Plan:
+    from lifecycle.data import load_jsonl
+    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config
+
+    settings = _generation_settings(project, request)
+    prompt_cfg = load_prompt_config(project, request.prompt_config, request.prompt_preset)
+    data_path = dataset_path(project, request.data).resolve()
+    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=request.limit)
+    pool, pool_path = _pool(prompt_cfg, project.root)
+    return _Plan(settings, prompt_cfg, _model_config(project, request.model), data_path, request.limit,
+                 examples, pool, pool_path)
+
+
+def _pool(prompt_cfg: PromptConfig, root: Path) -> tuple[list[dict] | None, Path | None]:
+    from lifecycle.prompting.project_inputs import load_shot_pool
+
+    if not prompt_cfg.shots.pool:
+        return None, None
+    p = Path(prompt_cfg.shots.pool)
+    return load_shot_pool(prompt_cfg, root), (p if p.is_absolute() else root / p).resolve()
+
+
+def _build_prompts(plan: _Plan, loaded, k: int):
+    from lifecycle.prompting import build_prompts
+
+    return build_prompts(plan.examples, plan.prompt_cfg, loaded.tokenizer, k=k, context_window=loaded.context_window,
+                         reserve_tokens=plan.settings.max_new_tokens, pool=plan.pool,
+                         encoder_decoder=loaded.encoder_decoder)
+
+
+def _run_config(plan: _Plan, k: int) -> dict:
+    return {
+        "shots": k,
+        "limit": plan.limit,
+        "generation": plan.settings.resolved().model_dump(mode="json"),
+        "prompt": plan.prompt_cfg.model_dump(mode="json"),
+        "model": plan.model_cfg.model_dump(mode="json"),
+    }
+
+
+def run_generate(project, request: GenerateRequest, *, progress: bool = False) -> list[GenerateResult]:
+    """One complete run per K. Every K's prompts are built (and budget-checked) before any run starts."""
+    from lifecycle.generation.engine import Engine
+    from lifecycle.generation.loading import load_model_from_config
+
+    plan = _plan(project, request)
+    loaded = load_model_from_config(plan.model_cfg)
+    engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
+    ks = request.shots if request.shots is not None else [plan.prompt_cfg.shots.k]
+    prompts_by_k = {k: _build_prompts(plan, loaded, k) for k in ks}
+    dataset = {"path": str(plan.data_path), "sha256": file_sha256(plan.data_path), "examples": len(plan.examples)}
+    if plan.pool_path is not None:
+        dataset["shot_pool"] = {"path": str(plan.pool_path), "sha256": file_sha256(plan.pool_path)}
+    store = RunStore(project.runs_dir)
+    results = []
+    for k, prompts in prompts_by_k.items():
+        run = store.create(KIND, config=_run_config(plan, k), model=loaded.describe(), dataset=dataset,
+                           seed=plan.settings.seed,
+                           extra={"shots": k, "generation_config": engine.generation_config.to_diff_dict()})
+        results.append(_execute(engine, run, k, plan, prompts))
+    return results
+
+
+def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateResult:
+    """Finish an interrupted generate run with the settings in its run.yaml; done examples are skipped."""
+    from lifecycle.generation.engine import Engine
+    from lifecycle.generation.loading import load_model_from_config
+
+    run = RunStore(project.runs_dir).get(ref)
+    if run.kind != KIND:
+        raise RunError(f"run {run.id} is a '{run.kind}' run, not a '{KIND}' run",
+                       hint="resume it with the command that made it")
+    plan = _plan_from_run(project, run)
+    loaded = load_model_from_config(plan.model_cfg)
+    engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
+    k = int(run.meta["config"]["shots"])
+    return _execute(engine, run, k, plan, _build_prompts(plan, loaded, k))
+
+
+def _plan_from_run(project, run: Run) -> _Plan:
+    from lifecycle.data import load_jsonl
+
+    meta = run.meta
+    try:
+        cfg = meta["config"]
+        settings = GenerationSettings.model_validate(cfg["generation"])
+        prompt_cfg = PromptConfig.model_validate(cfg["prompt"])
+        model_cfg = ModelConfig.model_validate(cfg["model"])
+        data_path = Path(meta["dataset"]["path"])
+        sha = meta["dataset"]["sha256"]
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunError(f"{run.path / 'run.yaml'}: cannot resume: incomplete or edited run file ({err})".splitlines()[0],
+                       hint="start a new run with `lifecycle generate`") from err
+    if not data_path.is_file():
+        raise DataError(f"{data_path}: the dataset of run {run.id} is gone", hint="restore it, or start a new run")
+    if file_sha256(data_path) != sha:
+        raise RunError(f"the dataset {data_path} changed since run {run.id} started (sha256 differs); "
+                       "resuming would mix predictions of two datasets", hint="start a new run with `lifecycle generate`")
+    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=cfg.get("limit"))
+    pool, pool_path = _pool(prompt_cfg, project.root)
+    return _Plan(settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool, pool_path)
+
+
+def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateResult:
+    import time
+
+    from lifecycle.generation.runner import generate_to_run
+    from lifecycle.prompting import summarize_budget
+
+    budget = summarize_budget(prompts, engine.loaded.context_window)
+    t = time.perf_counter()
+    run.update_meta(status="running")
+    try:
+        done = generate_to_run(engine, prompts, run)
+    except KeyboardInterrupt:
+        run.update_meta(status="interrupted")
+        _resume_hint(run)
+        raise
+    except BaseException:
+        run.update_meta(status="failed")
+        _resume_hint(run)
+        raise
+    wall = time.perf_counter() - t
+    by_id = {r["id"]: r for r in run.iter_predictions()}
+    records = [by_id[p.id] for p in prompts if p.id in by_id]
+    if len(records) != len(prompts):
+        raise RunError(f"run {run.id}: {len(prompts) - len(records)} predictions missing after generation")
+    tokens_out = sum(r["tokens_out"] for r in records)
+    run.finish("complete", examples=len(records), generated_this_session=done.generated,
+               resumed_skipped=done.skipped,
+               budget={"shots_requested": k, "fewer_shots": budget.shots_dropped, "truncated": budget.truncated,
+                       "longest_prompt_tokens": budget.max_tokens, "limit": budget.limit},
+               throughput={"examples_per_s": round(done.generated / wall, 3) if wall else None,
+                           "tokens_out": tokens_out})
+    return GenerateResult(run, k, plan.examples, prompts, records, done.generated, wall, budget.line())
+
+
+def _resume_hint(run: Run) -> None:
+    import sys
+
+    n = len(run.done_ids())
+    print(f"run {run.id}: {n} predictions kept; finish it with `lifecycle generate --resume {run.id}`",
+          file=sys.stderr)
+

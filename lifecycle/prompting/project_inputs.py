@@ -1,0 +1,106 @@
+"""Everything `prompt render` / `prompt budget` (and the generate command) need from a project:
+the resolved prompt config, the examples, the shot pool, the model's tokenizer and its budget.
+
+Only the model's config and tokenizer are loaded (no weights), so this is fast for any model size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lifecycle.config.prompt import PromptConfig
+from lifecycle.prompting.presets import resolve_prompt_config
+
+
+@dataclass
+class PromptInputs:
+    cfg: PromptConfig            # preset applied
+    examples: list[dict]
+    data_path: Path
+    pool: list[dict] | None      # None: shots come from `examples`
+    tokenizer: Any
+    model_ref: str
+    context_window: int
+    encoder_decoder: bool
+    reserve_tokens: int          # max_new_tokens; counts against the window for decoder-only models
+
+    @property
+    def limit(self) -> int:
+        return self.context_window - (0 if self.encoder_decoder else self.reserve_tokens)
+
+    def budget_text(self) -> str:
+        if self.encoder_decoder:
+            return f"{self.limit} tokens (context window {self.context_window}; encoder-decoder)"
+        return (f"{self.limit} tokens (context window {self.context_window} - {self.reserve_tokens} "
+                f"max_new_tokens; decoder-only)")
+
+
+_WORDING = {"preset", "template", "answer_prefix", "separator", "system", "use_chat_template"}
+
+
+def load_prompt_config(project, config: str | Path | None = None, preset: str | None = None) -> PromptConfig:
+    """configs/prompt.yaml (or `config`), with `preset` overriding the file's preset, resolved."""
+    from lifecycle.config.yaml_io import load_config
+
+    # Unresolved on purpose: --preset must know which fields the file itself sets.
+    cfg = load_config(Path(config) if config else project.path(project.manifest.adaptation.prompt), PromptConfig)
+    if preset:
+        # --preset replaces the prompt's wording; the data's fields (id, target), shots, budget and stop stay.
+        kept = {k: v for k, v in cfg.model_dump(exclude_unset=True).items() if k not in _WORDING}
+        cfg = PromptConfig.model_validate({**kept, "preset": preset})
+    return resolve_prompt_config(cfg)
+
+
+def dataset_path(project, data: str | Path | None = None) -> Path:
+    """--data, else configs/eval.yaml's dataset, else the manifest's sample."""
+    if data:
+        return Path(data)
+    if project.path(project.manifest.evaluation.config).is_file():
+        return project.path(project.eval_config().dataset.path)
+    return project.path(project.manifest.data.sample)
+
+
+def load_shot_pool(cfg: PromptConfig, root: str | Path) -> list[dict] | None:
+    """The examples of `shots.pool` (relative to the project root), or None to draw from the dataset."""
+    from lifecycle.data import load_jsonl
+
+    if not cfg.shots.pool:
+        return None
+    path = Path(cfg.shots.pool)
+    return load_jsonl(path if path.is_absolute() else Path(root) / path, id_field=cfg.id_field)
+
+
+def _model_ref(project, model: str | None, model_cfg) -> str:
+    if model:
+        return str(Path(model).resolve()) if Path(model).expanduser().is_dir() else model
+    local = project.path(model_cfg.model)
+    return str(local) if local.is_dir() else model_cfg.model
+
+
+def load_prompt_inputs(project, *, model: str | None = None, config: str | Path | None = None,
+                       preset: str | None = None, data: str | Path | None = None,
+                       limit: int | None = None) -> PromptInputs:
+    from lifecycle.config.generation import GenerationSettings
+    from lifecycle.data import load_jsonl
+    from lifecycle.generation.loading import context_window, is_encoder_decoder, load_model_config, load_tokenizer
+
+    cfg = load_prompt_config(project, config, preset)
+    path = dataset_path(project, data)
+    examples = load_jsonl(path, id_field=cfg.id_field, limit=limit)
+    pool = load_shot_pool(cfg, project.root)
+    model_cfg = project.model_config()
+    ref = _model_ref(project, model, model_cfg)
+    revision = None if model else model_cfg.revision
+    hf_config = load_model_config(ref, revision, model_cfg.trust_remote_code)
+    if model_cfg.architecture == "auto":
+        enc_dec = is_encoder_decoder(hf_config)
+    else:
+        enc_dec = model_cfg.architecture == "seq2seq"
+    tok = load_tokenizer(ref, revision, model_cfg.trust_remote_code, decoder_only=not enc_dec)
+    window = context_window(hf_config, tok, model_cfg.max_context)
+    reserve = 0
+    if not enc_dec:  # decoder-only: the new tokens share the window with the prompt
+        gen_file = project.path(project.manifest.adaptation.generation)
+        reserve = (project.generation_config() if gen_file.is_file() else GenerationSettings()).max_new_tokens
+    return PromptInputs(cfg, examples, path, pool, tok, ref, window, enc_dec, reserve)

@@ -1,0 +1,64 @@
+"""What the project template renders from: the validated answers and everything derived from them
+(manifest, task spec, per-config values), built once in Python so that the template only lays out
+text. Shared by `lifecycle new` and a plain `cookiecutter templates/project` run (via the Jinja
+extension), so both produce the same project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lifecycle.manifest import Adaptation, Manifest
+from lifecycle.scaffold.answers import Answers
+from lifecycle.scaffold.tasks import TaskSpec, spec
+
+# Keys of the cookiecutter context that are answers (the rest are template bookkeeping).
+ANSWER_KEYS = tuple(Answers.model_fields)
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    answers: Answers
+    manifest: Manifest
+    spec: TaskSpec
+    finetune_method: str
+    lifecycle_version: str
+
+    @property
+    def task(self) -> str:
+        return self.answers.task.value
+
+    @property
+    def targets(self) -> list[dict[str, Any]]:
+        success = self.manifest.scope.success
+        return [{"metric": success.metric, "value": success.target, "higher_is_better": success.higher_is_better}]
+
+
+def answers_from_context(ctx: dict[str, Any]) -> tuple[Answers, bool]:
+    """Cookiecutter context -> Answers. Empty strings mean 'use the default'."""
+    values = {k: ctx[k] for k in ANSWER_KEYS if k in ctx and ctx[k] not in ("", None)}
+    chosen = str(ctx.get("model_chosen", False)).lower() in ("true", "yes", "1")
+    return Answers.model_validate(values), chosen
+
+
+def build_view(answers: Answers, *, model_chosen: bool) -> ProjectView:
+    from lifecycle import __version__
+
+    method = "full" if answers.adaptation == Adaptation.full else "lora"
+    return ProjectView(
+        answers=answers, manifest=answers.to_manifest(model_chosen=model_chosen), spec=spec(answers.task),
+        finetune_method=method, lifecycle_version=__version__,
+    )
+
+
+_CACHE: dict[tuple, ProjectView] = {}
+
+
+def view_from_context(ctx: dict[str, Any]) -> ProjectView:
+    """Called once per rendered file; cached on the answer values."""
+    key = tuple((k, str(ctx.get(k))) for k in ANSWER_KEYS + ("model_chosen",))
+    if key not in _CACHE:
+        answers, chosen = answers_from_context(ctx)
+        _CACHE.clear()
+        _CACHE[key] = build_view(answers, model_chosen=chosen)
+    return _CACHE[key]

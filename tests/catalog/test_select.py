@@ -1,0 +1,107 @@
+"""`lifecycle select`: ranking with reasons, --apply keeping comments, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lifecycle.catalog.selection import parse_memory
+
+FEW = ["google/flan-t5-small", "google/flan-t5-xl", "bert-base-uncased", "Qwen/Qwen2.5-3B-Instruct",
+       "meta-llama/Llama-3.1-8B-Instruct"]
+
+
+def _args(*ids):
+    return [a for i in ids for a in ("--candidate", i)]
+
+
+@pytest.mark.parametrize("text, expected", [("24GiB", 24 * 1024**3), ("16", 16 * 1024**3), ("80GB", 80 * 10**9),
+                                            ("512MiB", 512 * 1024**2), ("1.5g", int(1.5 * 1024**3))])
+def test_parse_memory(text, expected):
+    assert parse_memory(text) == expected
+
+
+def test_select_ranks_with_reasons(make_project, run_cli):
+    root = make_project(task="summarization", commercial_use=True, gpu_memory_gib=8.0)
+    r = run_cli("select", "--json", *_args(*FEW), cwd=root)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    by_id = {c["id"]: c for c in d["candidates"]}
+    crit = lambda i, n: next(c for c in by_id[i]["criteria"] if c["name"] == n)  # noqa: E731
+    assert not crit("google-bert/bert-base-uncased", "architecture")["passed"]  # cannot generate summaries
+    assert not crit("Qwen/Qwen2.5-3B-Instruct", "licence")["passed"]  # research licence, commercial scope
+    assert not crit("meta-llama/Llama-3.1-8B-Instruct", "memory")["passed"]  # 16 GB of bf16 weights > 8 GiB
+    assert crit("google/flan-t5-xl", "memory")["passed"]
+    assert d["candidates"][0]["id"] == "google/flan-t5-xl"  # the largest model that passes everything
+    assert d["candidates"][0]["ok"] and not d["candidates"][-1]["ok"]
+    assert "no tokenizer offline" in d["data_note"]
+
+
+def test_gpu_memory_override_and_text_output(make_project, run_cli):
+    root = make_project(task="summarization", gpu_memory_gib=8.0)
+    r = run_cli("select", "--gpu-memory", "40GiB", *_args("meta-llama/Llama-3.1-8B-Instruct"), cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert "pass memory" in r.stdout and "--gpu-memory" in r.stdout
+    assert "next: lifecycle select --apply meta-llama/Llama-3.1-8B-Instruct" in r.stdout
+
+
+def test_context_window_against_data(make_project, run_cli):
+    root = make_project(task="summarization")
+    long = "word " * 3000  # ~3,800 tokens by chars/4: beyond FLAN-T5's 512
+    with (root / "data" / "sample.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "long", "dialogue": long, "summary": "x"}) + "\n")
+    r = run_cli("select", "--json", *_args("google/flan-t5-small"), cwd=root)
+    c = json.loads(r.stdout)["candidates"][0]
+    ctx = next(x for x in c["criteria"] if x["name"] == "context")
+    assert not ctx["passed"] and "512" in ctx["reason"]
+
+
+def test_apply_keeps_comments_and_order(make_project, run_cli):
+    root = make_project(task="summarization")
+    manifest = root / "lifecycle.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    text = text.replace("scope:\n", "# the team's decisions, keep this comment\nscope:\n", 1)
+    manifest.write_text(text.replace("  task: summarization\n", "  task: summarization  # agreed with support\n"),
+                        encoding="utf-8")
+    model_yaml = root / "configs" / "model.yaml"
+    model_yaml.write_text("# our model choice\n" + model_yaml.read_text(encoding="utf-8"), encoding="utf-8")
+    keys_before = [line.split(":")[0] for line in manifest.read_text().splitlines() if line and line[0].isalpha()]
+    r = run_cli("select", "--apply", "google/flan-t5-large", cwd=root)
+    assert r.returncode == 0, r.stderr
+    after = manifest.read_text(encoding="utf-8")
+    assert "# the team's decisions, keep this comment" in after and "# agreed with support" in after
+    assert [line.split(":")[0] for line in after.splitlines() if line and line[0].isalpha()] == keys_before
+    from lifecycle.manifest import load_manifest
+
+    m = load_manifest(manifest)
+    assert m.selection.model == "google/flan-t5-large"
+    assert "passes task, architecture, licence, context and memory" in m.selection.reason
+    mtext = model_yaml.read_text(encoding="utf-8")
+    assert mtext.startswith("# our model choice") and "model: google/flan-t5-large" in mtext
+
+
+def test_apply_unknown_id(make_project, run_cli):
+    root = make_project(task="summarization")
+    before = (root / "lifecycle.yaml").read_text(encoding="utf-8")
+    r = run_cli("select", "--apply", "google/flan-t5-lrage", cwd=root)
+    assert r.returncode == 1 and "did you mean 'google/flan-t5-large'" in r.stderr
+    assert (root / "lifecycle.yaml").read_text(encoding="utf-8") == before
+
+
+def test_select_outside_a_project(run_cli, tmp_path):
+    r = run_cli("select", cwd=tmp_path)
+    assert r.returncode != 0 and "lifecycle.yaml" in r.stderr
+
+
+def test_library_helpers_for_checks():
+    from lifecycle.catalog import fits_memory, licence_ok, lookup
+    from lifecycle.manifest import Hardware
+
+    e = lookup("Qwen/Qwen2.5-3B-Instruct")
+    assert licence_ok(e, True)[0] is False and licence_ok(e, False)[0] is True
+    ok, reason, est = fits_memory("google/flan-t5-small", "inference", Hardware(device="gpu", gpu_memory_gib=1.0),
+                                  seq_len=128)
+    assert ok and "fits" in reason and est.total_bytes < 1024**3
+    ok, reason, _ = fits_memory("google/flan-t5-small", "full", Hardware(device="gpu", gpu_memory_gib=0.5), seq_len=128)
+    assert not ok and "does not fit" in reason

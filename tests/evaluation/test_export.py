@@ -1,0 +1,79 @@
+"""`lifecycle eval export`: an lm-eval task that lm-eval's own loader accepts and that scores like we
+do, and a promptfoo config with one test per example."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from helpers import cli, rows
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project("summarization")
+
+
+def test_promptfoo_config(project, capsys):
+    code, out, err = cli(capsys, "eval", "export", "--to", "promptfoo", cwd=project)
+    assert code == 0, err
+    cfg_path = project / "exports" / "promptfoo" / "promptfooconfig.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    data = rows(project)
+    assert set(cfg) >= {"prompts", "providers", "tests", "description"}
+    assert "{{dialogue}}" in cfg["prompts"][0]
+    assert cfg["providers"][0]["id"] == "huggingface:text-generation:google/flan-t5-base"
+    assert len(cfg["tests"]) == len(data)
+    first = cfg["tests"][0]
+    assert first["vars"]["dialogue"] == data[0]["dialogue"] and first["vars"]["references"] == [data[0]["summary"]]
+    kinds = {a["type"] for a in first["assert"]}
+    assert {"python", "rouge-n"} <= kinds
+    assert [a for a in first["assert"] if a["type"] == "rouge-n"][0]["threshold"] == 0.3
+    # the Python assertion really scores with our metric
+    ns: dict = {}
+    exec((cfg_path.parent / "lifecycle_assert.py").read_text(), ns)
+    res = ns["get_assert"](data[0]["summary"], {"vars": first["vars"]})
+    assert res["pass"] is True and res["score"] == pytest.approx(1.0)
+    res = ns["get_assert"]("nothing alike", {"vars": first["vars"]})
+    assert res["pass"] is False
+    # never overwritten without --force
+    code, _, err = cli(capsys, "eval", "export", "--to", "promptfoo", cwd=project)
+    assert code != 0 and "--force" in err
+    assert cli(capsys, "eval", "export", "--to", "promptfoo", "--force", cwd=project)[0] == 0
+
+
+def test_unknown_export_format(project, capsys):
+    code, _, err = cli(capsys, "eval", "export", "--to", "lm_eval", cwd=project)
+    assert code != 0 and "did you mean 'lm-eval'" in err
+
+
+@pytest.mark.slow
+def test_lm_eval_task_loads_with_lm_evals_own_loader(project, capsys):
+    pytest.importorskip("lm_eval")
+    from lm_eval.tasks import TaskManager
+
+    from lifecycle.evaluation.registry import compute_metrics
+
+    code, out, err = cli(capsys, "eval", "export", "--to", "lm-eval", cwd=project)
+    assert code == 0, err
+    folder = project / "exports" / "lm-eval"
+    name = "lifecycle_demo"
+    assert (folder / f"{name}.yaml").is_file()
+    tm = TaskManager(include_path=str(folder), include_defaults=False)
+    loaded = tm.load([name])  # lm-eval's own YAML loader, !function tags, dataset builder
+    task = loaded["tasks"][name]
+    docs = list(task.test_docs())
+    data = rows(project)
+    assert len(docs) == len(data)
+    assert task.doc_to_text(docs[0]) == ("Summarize the following conversation.\n\n" + data[0]["dialogue"] +
+                                         "\n\nSummary:")
+    assert task.doc_to_target(docs[0]) == data[0]["summary"]
+    assert task.config.output_type == "generate_until"
+    pred = data[1]["summary"]
+    got = task.process_results(docs[0], [pred])
+    want = compute_metrics(["rouge1", "rouge2", "rougeL", "rougeLsum"], [pred], [[data[0]["summary"]]])
+    for k in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+        assert got[k] == pytest.approx(want[k].value, abs=1e-12)
+    assert task.higher_is_better()["rougeL"] is True
