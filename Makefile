@@ -5,7 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # torch is pinned first so pip takes the CPU build; the project's own range stays `torch>=2.13`.
 TORCH ?= torch==2.13.0
-DEMO ?= build/demo/support-summarizer
+DEMO_PARENT ?= build/demo
+DEMO_NAME ?= support-summarizer
+DEMO := $(DEMO_PARENT)/$(DEMO_NAME)
 
 .PHONY: setup demo test bench
 
@@ -19,7 +21,8 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/lifecycle new $(DEMO) --no-input --task summarization --force \
+	mkdir -p $(DEMO_PARENT)
+	$(VENV)/bin/lifecycle new $(DEMO_NAME) -o $(DEMO_PARENT) --no-input --task summarization --force \
 	  --use-case "Summarize customer support dialogues so agents can pick up a case in seconds"
 	cd $(DEMO) && $(CURDIR)/$(VENV)/bin/lifecycle status && $(CURDIR)/$(VENV)/bin/lifecycle check
 

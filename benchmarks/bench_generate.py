@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -150,7 +149,7 @@ def bench(name: str, prompts: list[str], cache: Path, args) -> dict:
     from lifecycle.generation.engine import Engine
     from lifecycle.generation.loading import load_model
 
-    path = build(name, [p for p in prompts], cache) if not args.texts else build(name, args.texts, cache)
+    path = build(name, args.texts, cache)
     loaded = load_model(str(path), device=args.device)
     settings = GenerationSettings(max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
                                   batch_tokens=args.batch_tokens, max_batch_size=args.max_batch_size)
@@ -167,6 +166,7 @@ def bench(name: str, prompts: list[str], cache: Path, args) -> dict:
             lab = lab_loop(loaded, prompts, engine.generation_config)
             sync()
             lab_s = time.perf_counter() - t
+        print(f"  {name}: per-example loop done in {lab_s:.1f} s", file=sys.stderr, flush=True)
         result["loop"] = {"s": round(lab_s, 2), "ex_per_s": round(n / lab_s, 3),
                           "tok_per_s": round(n * NEW_TOKENS / lab_s, 1), "peak_mib": round(mem.mib(), 1)}
 
@@ -208,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-tokens", type=int, default=None, help="engine token budget per batch")
     parser.add_argument("--max-batch-size", type=int, default=64)
     parser.add_argument("--skip-loop", action="store_true", help="engine only (no per-example baseline)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice; 1 is steadier on a busy machine)")
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -216,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     import transformers
 
     transformers.logging.set_verbosity_error()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not args.data.is_file():
         print(f"dialogues not found: {args.data}", file=sys.stderr)
         return 2

@@ -3,9 +3,10 @@
 Parameters are counted exactly on the meta device. Weights are parameters plus buffers times the
 bytes of the chosen dtype, exactly what `accelerate estimate-memory` reports. Everything a step
 creates (KV cache, activations, gradients, AdamW states) comes from simulating that step on fake
-tensors (`simulate.py`), so it follows the model's real code. Training steps are simulated at depth
-1 and 2 and extrapolated linearly in the number of layers (every layer saves the same activations and
-owns the same gradients and optimizer states); inference is simulated at full depth.
+tensors (`simulate.py`), so it follows the model's real code. Steps are simulated at depth 2 and 3
+and extrapolated linearly in the number of layers (every layer saves the same activations, caches the
+same keys and values, owns the same gradients and optimizer states); each candidate peak moment is
+extrapolated on its own and the largest is taken.
 """
 
 from __future__ import annotations
@@ -84,13 +85,13 @@ class MemoryEstimate:
 # --------------------------------------------------------------------------- model building
 
 def _layer_keys(config) -> list[str]:
-    """Config attributes holding layer counts (encoder and decoder stacks scale together)."""
+    """Config keys holding layer counts (an encoder-decoder's two stacks scale together)."""
+    values = config.to_dict()
     for keys in (("num_layers", "num_decoder_layers"), ("encoder_layers", "decoder_layers")):
-        if all(isinstance(getattr(config, k, None), int) for k in keys) and "num_layers" in config.to_dict() | {"encoder_layers": 0}:
-            if all(k in config.to_dict() for k in keys):
-                return list(keys)
+        if all(isinstance(values.get(k), int) for k in keys):
+            return list(keys)
     for key in ("num_hidden_layers", "n_layer", "n_layers", "num_layers"):
-        if isinstance(config.to_dict().get(key), int):
+        if isinstance(values.get(key), int):
             return [key]
     return []
 
@@ -162,7 +163,9 @@ def _weights_and_counts(spec, request: MemoryRequest) -> tuple[int, int, int]:
         return params, buffers, 0
     if request.method == "full":
         return params, buffers, params
-    with torch.device("meta"):
+    from lifecycle.catalog.simulate import quiet
+
+    with torch.device("meta"), quiet():
         peft_model = _apply_lora(model, request)
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     return params, buffers, trainable
@@ -183,16 +186,17 @@ def _simulate(spec, request: MemoryRequest):
     kw = dict(architecture=spec.architecture, train=train, batch_size=request.batch_size, seq_len=request.seq_len)
     keys = _layer_keys(spec.config)
     depth = _depth(spec.config, keys) if keys else None
-    # inference peaks at one moment of one forward (not a sum over layers): simulate it whole
-    if not depth or depth <= 2 or not train:
+    if not depth or depth <= 3:
         return simulate_step(_builder(spec, spec.config, request), **kw), None
-    one = simulate_step(_builder(spec, _at_depth(spec.config, keys, 1), request), **kw)
+    # depth 2 and 3, not 1 and 2: a one-layer stack is also its own first and last layer (T5
+    # computes its position bias there), so the per-layer increment settles only from depth 2
     two = simulate_step(_builder(spec, _at_depth(spec.config, keys, 2), request), **kw)
-    return (one, two), depth
+    three = simulate_step(_builder(spec, _at_depth(spec.config, keys, 3), request), **kw)
+    return (two, three), depth
 
 
-def _extrapolate(one: int, two: int, depth: int) -> int:
-    return max(0, one + (two - one) * (depth - 1))
+def _extrapolate(two: int, three: int, depth: int) -> int:
+    return max(0, two + (three - two) * (depth - 2))
 
 
 def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16", batch_size: int = 1,
@@ -241,6 +245,8 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
         comps["activations"] = at.get("forward", 0)
         est.notes.append("at the peak of a training step: backward frees each layer's activations as it "
                          "writes that layer's gradients, so the two only partly add up")
+        est.notes.append("AdamW states take the trainable parameters' dtype (torch's zeros_like); for mixed "
+                         "precision with fp32 master weights and states, estimate with --dtype fp32")
     if request.method == "qlora" or request.dtype in ("int8", "int4"):
         est.notes.append(f"{request.dtype} weights as accelerate counts them (every tensor quantized); "
                          "compute, cache and activations in bf16")

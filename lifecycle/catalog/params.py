@@ -66,7 +66,7 @@ def _class_for_folder(config) -> str:
 
 def resolve_spec(ref: str | Path, *, revision: str | None = None, trust_remote_code: bool = False) -> ModelSpec:
     """Catalog id -> stored dims; folder or cached hub id -> its config.json."""
-    from lifecycle.catalog import get_entry, load_catalog, lookup
+    from lifecycle.catalog import get_entry, lookup
 
     ref = str(ref)
     entry = lookup(ref)
@@ -85,7 +85,6 @@ def resolve_spec(ref: str | Path, *, revision: str | None = None, trust_remote_c
     raw: dict[str, Any] = {}
     if (folder / "config.json").is_file():
         raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    del load_catalog
     return ModelSpec(ref, config, _class_for_folder(config), raw, None)
 
 
@@ -99,7 +98,7 @@ def _untie_if_checkpoint_is_untied(model, raw: dict[str, Any]) -> None:
         return
     out, inp = model.get_output_embeddings(), model.get_input_embeddings()
     if out is not None and inp is not None and out.weight is inp.weight:
-        out.weight = torch.nn.Parameter(torch.empty_like(inp.weight))
+        out.weight = torch.nn.Parameter(inp.weight.detach().clone())
 
 
 def build_meta_model(spec: ModelSpec, dtype=None):

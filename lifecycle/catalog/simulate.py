@@ -9,7 +9,9 @@ chosen as on CPU (fake tensors report device cpu), e.g. fused SDPA attention wit
 
 from __future__ import annotations
 
+import warnings
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from lifecycle.errors import CatalogError
@@ -41,6 +43,22 @@ class StepPeak:
     @property
     def peak(self) -> int:
         return self.highest.peak
+
+
+@contextmanager
+def quiet():
+    """Library warnings about the throw-away simulated model (deprecations, loss_type) are noise
+    to someone asking for a memory estimate."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def _tracker_class():
@@ -131,11 +149,17 @@ def _loss(out):
 
 def simulate_step(build, *, architecture: str, train: bool, batch_size: int, seq_len: int,
                   optimizer: bool = True) -> StepPeak:
-    """Build the model on the meta device with `build()`, turn it into fake tensors, run one inference forward or one training
-    step (forward, backward, AdamW step) and return the peak of bytes the step created.
+    """Build the model on the meta device with `build()`, turn it into fake tensors, run one
+    inference forward or one training step (forward, backward, AdamW step) and return the peak of
+    bytes the step created.
 
     The peak of a second training step is the first step's forward/backward peak plus the AdamW
     states that then already exist, or the optimizer step itself, whichever is larger."""
+    with quiet():
+        return _simulate_step(build, architecture, train, batch_size, seq_len, optimizer)
+
+
+def _simulate_step(build, architecture: str, train: bool, batch_size: int, seq_len: int, optimizer: bool) -> StepPeak:
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -149,10 +173,19 @@ def simulate_step(build, *, architecture: str, train: bool, batch_size: int, seq
             tracker.existing = {id(t.untyped_storage()) for t in (*model.parameters(), *model.buffers())}
             inputs = _inputs(model, architecture, batch_size, seq_len, train)
             if not train:
+                moments: list[Moment] = []
+                if architecture == "encoder-decoder":
+                    # the encoder's peak does not grow with the decoder's KV cache: keep it apart,
+                    # so each moment stays linear in depth
+                    def encoder_done(*_):
+                        moments.append(Moment(tracker.peak, dict(tracker.at_peak)))
+                        tracker.peak = 0
+
+                    model.get_encoder().register_forward_hook(encoder_done)
                 with torch.no_grad(), tracker:
                     out = model(**inputs)
                 del out
-                return StepPeak([Moment(tracker.peak, dict(tracker.at_peak))], 0)
+                return StepPeak([*moments, Moment(tracker.peak, dict(tracker.at_peak))], 0)
             trainable = [p for p in model.parameters() if p.requires_grad]
             opt = torch.optim.AdamW(trainable, lr=1e-4, foreach=False)
             with tracker:

@@ -25,6 +25,9 @@ def manifest_valid(ctx):
 def use_case(ctx):
     scope = ctx.manifest.scope
     text = scope.use_case.strip()
+    if text.upper().startswith("TODO"):  # the placeholder `lifecycle new --no-input` writes
+        return todo("the use case is still the placeholder from `lifecycle new`",
+                    "write one sentence in lifecycle.yaml scope.use_case: who uses it, for what")
     if len(text.split()) < 3:
         return failed(f"the use case '{text}' is too short to guide the project",
                       "write one sentence in lifecycle.yaml scope.use_case: who uses it, for what")

@@ -4,7 +4,7 @@ Thin: parse -> call lifecycle.evaluation -> print. Heavy libraries load inside t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -75,6 +75,7 @@ def metrics_cmd(
     "  lifecycle eval run --shots 0,1,3                # the in-context-learning ladder, one run each\n\n"
     "  lifecycle eval run --predictions preds.jsonl    # score a file: {\"id\": ..., \"prediction\": ...} per line\n\n"
     "  lifecycle eval run --rescore 20260101T...-eval-abc1234   # score a run's predictions again\n\n"
+    "  lifecycle eval run --resume abc1234             # finish an interrupted run, done examples kept\n\n"
     "  lifecycle eval run --shots 0,3 --strict         # exit 1 when a target's CI bound misses it (CI)\n\n"
     "Each run folder gets predictions.jsonl, scores.jsonl (per example), metrics.json (value, 95% CI, n) "
     "and report.md / report.html with plots.",
@@ -83,6 +84,7 @@ def run_cmd(
     shots: Optional[str] = typer.Option(None, "--shots", "-k", help="Comma-separated shot counts, e.g. 0,1,3."),
     predictions: Optional[Path] = typer.Option(None, "--predictions", help="Score this JSONL file instead of generating."),
     rescore: Optional[str] = typer.Option(None, "--rescore", help="Score an existing run's predictions again (new run)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Finish an interrupted generated run (keeps what it has)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N examples of the eval set."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a target is missed."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.md / report.html."),
@@ -96,7 +98,7 @@ def run_cmd(
     from lifecycle.evaluation.runner import EvalOptions, run_eval
     from lifecycle.project import Project
 
-    opts = EvalOptions(shots=_parse_shots(shots), predictions=predictions, rescore=rescore, limit=limit,
+    opts = EvalOptions(shots=_parse_shots(shots), predictions=predictions, rescore=rescore, resume=resume, limit=limit,
                        report=not no_report, progress=sys.stderr.isatty() and not json_out,
                        argv=["lifecycle", *sys.argv[1:]])
     outcome = run_eval(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))

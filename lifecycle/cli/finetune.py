@@ -4,6 +4,7 @@ into the base weights. Thin: parse -> lifecycle.finetune -> print."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -21,7 +22,6 @@ finetune_app = typer.Typer(
     "  lifecycle finetune --resume                      # after a crash: continue from the last complete checkpoint\n\n"
     "  lifecycle finetune --resume --run 20260101T1200  # a specific run\n\n"
     "  lifecycle finetune --launch accelerate --config-file configs/accelerate/multi_gpu.yaml\n\n"
-    "  accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m lifecycle finetune   # the same, by hand\n\n"
     "  lifecycle finetune merge RUN --out models/merged",
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -58,6 +58,13 @@ def finetune_cmd(
     from lifecycle.project import Project
 
     project = Project.find(project_dir)
+    if worker_run is None and int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        from lifecycle.errors import FinetuneError
+
+        raise FinetuneError("`lifecycle finetune` was started by a distributed launcher directly; every process "
+                            "would make its own run folder",
+                            hint="run `lifecycle finetune --launch accelerate --config-file F` instead: it makes "
+                            "one run folder and starts the processes itself")
     if worker_run is not None:  # one process of `accelerate launch`, started by --launch
         from lifecycle.finetune.pipeline import worker
 

@@ -12,15 +12,15 @@ from lifecycle.cli.main import app
 
 EPILOG = (
     "Examples:\n\n"
-    "  lifecycle generate                                  # K from configs/prompt.yaml, greedy from configs/generation.yaml\n\n"
-    "  lifecycle generate --shots 0,1,3 --limit 20         # the in-context-learning ladder: one run per K\n\n"
-    "  lifecycle generate --preset sampling --limit 5      # top-k / top-p / temperature from configs/generation.yaml\n\n"
-    "  lifecycle generate --prompt-preset dialogue-flan    # the FLAN template instead of configs/prompt.yaml's wording\n\n"
+    "  lifecycle generate                                # K and wording from configs/prompt.yaml\n\n"
+    "  lifecycle generate --shots 0,1,3 --limit 20       # the in-context-learning ladder, one run per K\n\n"
+    "  lifecycle generate --preset sampling --limit 5    # top-k/top-p/temperature, seeded\n\n"
+    "  lifecycle generate --prompt-preset dialogue-flan  # the FLAN template\n\n"
     "  lifecycle generate --model ./models/flan-t5-base --data data/dev.jsonl\n\n"
-    "  lifecycle generate --resume 20260101T120000   # finish an interrupted run; done examples are skipped\n\n"
+    "  lifecycle generate --resume RUN_ID                # finish an interrupted run\n\n"
     "Each run folder (runs/<time>-generate-<hash>/) holds run.yaml (resolved configs, model, dataset sha256, "
     "versions, seed, command, wall time) and predictions.jsonl (id, prompt, prediction, references, tokens in/out, "
-    "shots used, truncation). Score them with `lifecycle eval run --predictions RUN`."
+    "shots used, truncation). Score a run with `lifecycle eval run --rescore RUN_ID`."
 )
 
 

@@ -26,7 +26,9 @@ GIB = 1024**3
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True)
+    # piped or captured output: wide enough that ids and task lists are never cut to "google/f…"
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=True, width=200)
 
 
 def _size(n: int) -> str:

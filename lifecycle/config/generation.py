@@ -26,6 +26,10 @@ PRESET_DEFAULTS: dict[str, dict] = {
 }
 
 
+def _are(names: list[str]) -> str:
+    return f"{', '.join(names)} {'is' if len(names) == 1 else 'are'}"
+
+
 class GenerationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,7 +59,7 @@ class GenerationSettings(BaseModel):
         if self.preset == "greedy":
             stray = given(SAMPLING_FIELDS) + given(("length_penalty", "early_stopping")) + many_beams
             if stray:
-                problems.append(f"{', '.join(stray)} belong to another preset; set `preset: sampling` or "
+                problems.append(f"{_are(stray)} only used by another preset; set `preset: sampling` or "
                                 "`preset: beam`, or remove them")
             if self.do_sample:
                 problems.append("do_sample: true is the `sampling` preset; set `preset: sampling`")
@@ -64,7 +68,7 @@ class GenerationSettings(BaseModel):
                 problems.append("do_sample: false contradicts `preset: sampling`; use `preset: greedy`")
             stray = given(("length_penalty", "early_stopping")) + many_beams
             if stray:
-                problems.append(f"{', '.join(stray)} belong to `preset: beam`")
+                problems.append(f"{_are(stray)} only used by `preset: beam`")
         else:  # beam
             if self.num_beams is not None and self.num_beams < 2:
                 problems.append("num_beams must be >= 2 for `preset: beam` (1 beam is greedy)")

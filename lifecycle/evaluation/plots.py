@@ -22,7 +22,8 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float, float, float]]]) -> bytes:
+def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float, float, float]]], *,
+                     title: str = "metric per run (bars: value, whiskers: 95% CI)") -> bytes:
     """One panel per metric: each run's value with its confidence interval.
     `metrics[name]` holds (value, lo, hi) per label."""
     plt = _pyplot()
@@ -42,7 +43,7 @@ def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float,
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    fig.suptitle("metric per run (bars: value, whiskers: 95% CI)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _png(fig)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -201,11 +202,14 @@ def rouge_per_example(predictions: Sequence[str], references: Sequence[Sequence[
                       workers: int | None = None) -> dict[str, list[float]]:
     """Per-example F-measures for each ROUGE type; `references[i]` is a list of references.
 
-    `workers=None` uses every core for large inputs (fork-based processes); `workers=1` stays in
-    this process."""
+    `workers=None` uses every core for large inputs (fork-based processes) unless torch or
+    tokenizers are loaded; `workers=1` stays in this process."""
     n = len(predictions)
     if workers is None:
-        workers = (os.cpu_count() or 1) if n >= PARALLEL_MIN_PAIRS else 1
+        # Forking a process that holds torch's / tokenizers' thread pools risks deadlocks in the
+        # children; after generation (torch loaded) scoring stays in-process, which is still fast.
+        forkable = "torch" not in sys.modules and "tokenizers" not in sys.modules
+        workers = (os.cpu_count() or 1) if (n >= PARALLEL_MIN_PAIRS and forkable) else 1
     workers = max(1, min(workers, n or 1))
     if workers == 1:
         return FastRouge(rouge_types, use_stemmer).score_many(references, predictions)

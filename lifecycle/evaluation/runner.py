@@ -19,7 +19,7 @@ from lifecycle.evaluation.evalset import EvalSet, project_eval_set
 from lifecycle.evaluation.predictions import Aligned, align, read_prediction_records
 from lifecycle.evaluation.scoring import StatsSettings, metric_requests, per_example_rows, score
 from lifecycle.evaluation.targets import TargetResult, best_for, project_targets
-from lifecycle.runs.store import Run, RunStore, stable_hash
+from lifecycle.runs.store import Run, RunStore, stable_hash, utc_now
 
 SCORES_FILE = "scores.jsonl"
 
@@ -29,6 +29,7 @@ class EvalOptions:
     shots: list[int] | None = None  # None: configs/eval.yaml `shots`
     predictions: Path | None = None  # score this file instead of generating
     rescore: str | None = None  # score this run's predictions again
+    resume: str | None = None  # finish an interrupted generated run (same folder, done examples kept)
     limit: int | None = None  # first N examples of the eval set (overrides dataset.limit)
     generation: object | None = None  # GenerationSettings overriding configs/generation.yaml (sweeps)
     report: bool = True
@@ -139,13 +140,32 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
     return [ScoredRun(run, shots, doc, aligned, scores)]
 
 
-def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None) -> list[ScoredRun]:
+def _resumable(project, ref: str) -> Run:
+    run = RunStore(project.runs_dir).get(ref)
+    ev = run.meta.get("eval") or {}
+    if run.kind != "eval" or ev.get("source") != "generated":
+        raise EvaluationError(f"run {run.id} is not a generated eval run; only those can be resumed")
+    if run.status == "complete":
+        raise EvaluationError(f"run {run.id} is already complete", hint="re-score it with --rescore instead")
+    return run
+
+
+def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None,
+              resume: Run | None = None) -> list[ScoredRun]:
+    from lifecycle.config.generation import GenerationSettings
     from lifecycle.generation import Engine, generate_to_run, load_model_from_config
     from lifecycle.prompting.builder import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
 
     project = ctx.project
     shots = opts.shots if opts.shots is not None else list(ctx.cfg.shots)
+    if resume is not None:
+        if (resume.meta.get("eval") or {}).get("eval_key") != ctx.eval_key:
+            raise EvaluationError(f"run {resume.id} was started on another eval set or prompt than the current "
+                                  "configs; it cannot be resumed with them", hint="start a new run instead")
+        shots = [resume.meta["eval"]["shots"]]
+        recorded = (resume.meta.get("config") or {}).get("generation") or {}
+        opts.generation = GenerationSettings.model_validate(recorded)  # the settings it started with
     inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit)
     ladder = {k: build_prompts(inputs.examples, inputs.cfg, inputs.tokenizer, k=k,
                                context_window=inputs.context_window, reserve_tokens=inputs.reserve_tokens,
@@ -166,10 +186,16 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
     gen_meta = engine.settings.model_dump(mode="json")
     out = []
     for k, prompts in ladder.items():
-        run = _create_run(ctx, opts, shots=k, source="generated", model=loaded.describe(), generation=gen_meta,
-                          group=group)
-        if on_run:
-            on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
+        if resume is not None:
+            run = resume
+            run.update_meta(status="running", resumed=utc_now())
+            if on_run:
+                on_run(f"{run.id}: resuming, {len(run.done_ids())} of {len(prompts)} examples already done")
+        else:
+            run = _create_run(ctx, opts, shots=k, source="generated", model=loaded.describe(),
+                              generation=gen_meta, group=group)
+            if on_run:
+                on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
         try:
             generate_to_run(engine, prompts, run)
             aligned, scores, doc = _score(ctx, run.read_predictions(), f"run {run.id}")
@@ -187,12 +213,19 @@ def run_eval(project, opts: EvalOptions, *, on_run: Callable[[str], None] | None
     if (opts.predictions or opts.rescore) and opts.shots and len(opts.shots) > 1:
         raise EvaluationError("a predictions file is one rung of the ladder: give one --shots value "
                               "(the shots it was generated with), or none")
+    resume = None
+    if opts.resume:
+        if opts.predictions or opts.rescore or opts.shots:
+            raise EvaluationError("--resume continues a run as it was started: no --predictions, --rescore or --shots")
+        resume = _resumable(project, opts.resume)
+        opts.limit = (resume.meta.get("dataset") or {}).get("limit")
     ctx = prepare(project, limit=opts.limit)
-    group = stable_hash({"key": ctx.eval_key, "argv": opts.argv, "id": id(opts)}, 10)
+    group = (resume.meta.get("eval") or {}).get("group") if resume else \
+        stable_hash({"key": ctx.eval_key, "argv": opts.argv, "id": id(opts)}, 10)
     if opts.predictions or opts.rescore:
         scored = _from_file(ctx, opts, group)
     else:
-        scored = _generate(ctx, opts, group, on_run)
+        scored = _generate(ctx, opts, group, on_run, resume)
     docs = [(s.run.id, s.doc) for s in scored]
     targets = [best_for(t, docs) for t in project_targets(project, ctx.cfg)]
     for s in scored:

@@ -23,11 +23,20 @@ class StatsSettings:
 
 def metric_requests(specs) -> list[tuple[str, dict]]:
     """configs/eval.yaml `metrics:` entries (MetricSpec or dicts) -> [(name, args)] with groups expanded."""
+    from lifecycle.errors import ConfigError
+
     out = []
     for spec in specs:
         name = spec.name if hasattr(spec, "name") else spec["name"]
         args = spec.args if hasattr(spec, "args") else spec.get("args", {})
+        stated = spec.higher_is_better if hasattr(spec, "higher_is_better") else spec.get("higher_is_better")
         for m in expand_names([name]):
+            known = METRICS[m].higher_is_better
+            # the registry decides the direction; a config that says otherwise is a mistake, not an override
+            if stated is not None and known is not None and bool(stated) != known:
+                raise ConfigError(f"configs/eval.yaml: metrics: {name}: higher_is_better: {str(stated).lower()} "
+                                  f"contradicts the metric ({m}: {'higher' if known else 'lower'} is better)",
+                                  hint="remove the line or fix it (`lifecycle eval metrics` shows directions)")
             out.append((m, dict(args or {})))
     return out
 

@@ -25,5 +25,7 @@ def eval_table(outcome: "EvalOutcome") -> str:
         mark = "MET   " if t.met else "MISSED"
         lines.append(f"target {mark} {t.target.metric} {'>=' if t.target.higher_is_better else '<='} "
                      f"{t.target.value:g} ({t.target.source}): {t.reason}" + (f" [run {t.run_id}]" if t.run_id else ""))
-    lines.append("reports: " + ", ".join(str(s.run.path / "report.html") for s in runs))
+    reports = [s.run.path / "report.html" for s in runs if (s.run.path / "report.html").is_file()]
+    if reports:
+        lines.append("reports: " + ", ".join(map(str, reports)))
     return "\n".join(lines)

@@ -13,7 +13,9 @@ def _numeric_axes(points: list[dict]) -> list[str]:
         for k, v in p["point"].items():
             values.setdefault(k, set()).add(v)
     varying = [k for k, vs in values.items() if len(vs) > 1]
-    return sorted(varying, key=lambda k: -len(values[k]))
+    numeric = lambda k: all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values[k])  # noqa: E731
+    # decoding knobs (temperature, top_p, ...) make the informative axes; preset only as a fallback
+    return sorted(varying, key=lambda k: (not numeric(k), -len(values[k])))
 
 
 def _heatmap(doc: dict) -> tuple[bytes, str]:
@@ -49,6 +51,7 @@ def build_sweep_doc(doc: dict, run_id: str) -> Doc:
     d.image("sweep.png", png, title)
     labels = [p["label"] for p in doc["points"]]
     d.image("points.png", plots.metric_intervals([f"#{i + 1}" for i in range(len(labels))], {
-        doc["metric"]: [(p["mean"], p["min"], p["max"]) for p in doc["points"]]}),
+        doc["metric"]: [(p["mean"], p["min"], p["max"]) for p in doc["points"]]},
+        title="mean per point (whiskers: min..max over seeds)"),
         "mean per point (whiskers: min..max over seeds); #N = rank in the table")
     return d

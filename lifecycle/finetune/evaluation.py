@@ -94,10 +94,8 @@ def compare_with_baseline(project, tuned_eval, baseline) -> dict:
         hib = success.higher_is_better if name == success.metric else None
         res = compare_scores(name, base_scores[name], tuned_scores[name], higher_is_better=hib,
                              samples=ctx.stats.samples, confidence=ctx.stats.confidence, seed=ctx.stats.seed)
-        out["metrics"][name] = {"baseline": res.a if hasattr(res, "a") else base_scores[name].value,
-                                "finetuned": tuned_scores[name].value,
-                                "difference": tuned_scores[name].value - base_scores[name].value,
-                                "ci": list(res.ci), "p_value": res.p_value if hasattr(res, "p_value") else None}
+        out["metrics"][name] = {"baseline": res.a, "finetuned": res.b, "difference": res.diff,
+                                "ci": list(res.ci), "p_value": res.p_value, "method": res.method}
     m = out["metrics"].get(success.metric)
     if m:
         better = m["difference"] > 0 if success.higher_is_better else m["difference"] < 0

@@ -105,10 +105,11 @@ def _prepare_run(project, req: FinetuneRequest):
 
 
 def finetune(project, req: FinetuneRequest) -> "ft_runs.Run":
+    config_file = _check_launch(project, req)  # before a run folder exists
     run, resume_from = _prepare_run(project, req)
     try:
         if req.launch:
-            summary = _launch_distributed(project, run, resume_from, req)
+            summary = _launch_distributed(project, run, resume_from, req, config_file)
         else:
             summary = train_in_process(project, run, resume_from, req.echo)
     except LifecycleError as err:
@@ -163,7 +164,9 @@ def worker(project, run_dir: Path, resume_from: Path | None, echo) -> None:
         atomic_write_text(run_dir / "training_summary.json", json.dumps(summary, indent=2, default=str) + "\n")
 
 
-def _launch_distributed(project, run, resume_from: Path | None, req: FinetuneRequest) -> dict:
+def _check_launch(project, req: FinetuneRequest) -> Path | None:
+    if req.launch is None:
+        return None
     if req.launch != "accelerate":
         raise FinetuneError(f"unknown launcher '{req.launch}'; use --launch accelerate")
     if req.config_file is None:
@@ -172,6 +175,10 @@ def _launch_distributed(project, run, resume_from: Path | None, req: FinetuneReq
     if not config_file.is_file():
         raise FinetuneError(f"accelerate config file '{config_file}' does not exist",
                             hint="use one of configs/accelerate/*.yaml")
+    return config_file
+
+
+def _launch_distributed(project, run, resume_from: Path | None, req: FinetuneRequest, config_file: Path) -> dict:
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config_file),
            "-m", "lifecycle", "finetune", "--worker-run", str(run.path)]
     if resume_from is not None:

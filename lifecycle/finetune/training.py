@@ -19,7 +19,10 @@ from lifecycle.finetune.methods import (
 )
 from lifecycle.finetune.resources import choose_precision, gib, memory_estimate, peak_memory, reset_peak
 
-ENCODER_ONLY_HINT = ("ForSequenceClassification", "ForMaskedLM", "ForTokenClassification", "ForQuestionAnswering")
+ENCODER_ONLY_HEADS = ("ForSequenceClassification", "ForMaskedLM", "ForTokenClassification", "ForQuestionAnswering",
+                      "ForMultipleChoice")
+ENCODER_ONLY_TYPES = {"bert", "roberta", "distilbert", "albert", "electra", "deberta", "deberta-v2", "xlm-roberta",
+                      "camembert", "mpnet", "modernbert"}
 
 
 @dataclass
@@ -67,15 +70,16 @@ def _family(config, architecture: str) -> bool:
     if is_encoder_decoder(config):
         return True
     archs = list(getattr(config, "architectures", None) or [])
-    if archs and all(a.endswith(ENCODER_ONLY_HINT) or a.endswith("Model") and "LMHead" not in a for a in archs):
+    if config.model_type in ENCODER_ONLY_TYPES or archs and all(a.endswith(ENCODER_ONLY_HEADS) for a in archs):
+        shown = f" ({', '.join(archs)})" if archs else ""
         raise FinetuneError(
-            f"model type '{config.model_type}' ({', '.join(archs)}) is encoder-only and cannot generate text; "
+            f"model type '{config.model_type}'{shown} is encoder-only and cannot generate text; "
             "no fine-tuning method (full, lora, prompt_tuning, ia3, qlora) applies to it here",
             hint="pick an encoder-decoder (e.g. google/flan-t5-base) or decoder-only model in configs/model.yaml")
     return False
 
 
-def _load_base(spec: JobSpec, encoder_decoder: bool, precision: str):
+def _load_base(spec: JobSpec, encoder_decoder: bool):
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
@@ -173,12 +177,16 @@ def run_job(spec: JobSpec) -> JobResult:
     tok_kw = dict(encoder_decoder=encoder_decoder, truncate_target=bool(ft.data.max_target_tokens))
     train_features = tokenize_examples(records, tokenizer, spec.prompt_cfg, limits, path=spec.train_path, **tok_kw)
     eval_features = None
+    if ft.training.eval_strategy != "no" and spec.validation_path is None:
+        raise FinetuneError(f"configs/finetune.yaml: training.eval_strategy: {ft.training.eval_strategy} needs "
+                            "data.validation (a JSONL file of held-out examples)",
+                            hint='set data.validation, or eval_strategy: "no"')
     if spec.validation_path is not None:
         val = load_records(spec.validation_path, spec.prompt_cfg, ft.data, min_examples=1, role="validation")
         eval_features = tokenize_examples(val, tokenizer, spec.prompt_cfg, limits, path=spec.validation_path, **tok_kw)
 
     set_seed(ft.training.seed)
-    base = _load_base(spec, encoder_decoder, precision)
+    base = _load_base(spec, encoder_decoder)
     plan = plan_method(ft.method, config.model_type, ft.peft, base)
     model = apply_method(base, plan, ft.peft, encoder_decoder, spec.model_ref)
     trainable, total = trainable_parameters(model)

@@ -1,4 +1,4 @@
-"""Generation settings -> a transformers `GenerationConfig`, and seeding for reproducible sampling."""
+"""Generation settings -> a transformers `GenerationConfig`; per-batch seeds for reproducible sampling."""
 
 from __future__ import annotations
 
@@ -44,12 +44,3 @@ def batch_seed(seed: int, keys: list[str]) -> int:
 
     return int(stable_hash([seed, keys], 15), 16)
 
-
-def seed_everything(seed: int) -> None:
-    """Seed torch (all devices) and Python's random."""
-    import random
-
-    import torch
-
-    random.seed(seed)
-    torch.manual_seed(seed)

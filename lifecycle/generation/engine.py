@@ -6,7 +6,10 @@
 Prompts are tokenized once, sorted by length and grouped by a token budget; each batch runs one
 `model.generate` under `torch.inference_mode`; results go back to input order. Greedy outputs are
 the same as generating one example at a time (left padding for decoder-only models, attention masks
-everywhere). A CUDA out-of-memory halves the batch and retries."""
+everywhere). A CUDA out-of-memory halves the batch and retries.
+
+Stop sequences end a row early through a StoppingCriteria that also records where each row really
+finished (see stopping.py); under beam search they only cut the text afterwards."""
 
 from __future__ import annotations
 
@@ -105,11 +108,14 @@ class Engine:
         limits = BatchLimits(self.settings.batch_tokens, self.settings.max_batch_size,
                              self.settings.max_new_tokens, self.settings.num_beams or 1)
         plan = plan_batches([len(it.ids) for it in items], limits)
-        todo = [[items[i] for i in batch if items[i].key not in skip] for batch in plan]
-        todo = [b for b in todo if b]
-        with self._progress(sum(len(b) for b in todo)) as advance:
-            for batch in todo:
-                results = self._run_batch(batch)
+        # The sampling seed of a batch comes from its planned members, so that a batch a resumed run
+        # redoes whole draws the same samples as it would have in the uninterrupted run.
+        todo = [(batch_seed(self.settings.seed, [items[i].key for i in batch]),
+                 [items[i] for i in batch if items[i].key not in skip]) for batch in plan]
+        todo = [(seed, b) for seed, b in todo if b]
+        with self._progress(sum(len(b) for _, b in todo)) as advance:
+            for seed, batch in todo:
+                results = self._run_batch(batch, seed)
                 advance(len(results), sum(g.tokens_out for _, g in results))
                 for item, gen in results:
                     yield item.index, gen
@@ -136,7 +142,7 @@ class Engine:
                         hint="lower max_new_tokens, use fewer shots, or set a truncation policy in configs/prompt.yaml")
         return items
 
-    def _run_batch(self, batch: list[_Item]) -> list[tuple[_Item, Generation]]:
+    def _run_batch(self, batch: list[_Item], seed: int) -> list[tuple[_Item, Generation]]:
         """Generate for a batch; on out-of-memory halve it (and the cap for later batches) and retry."""
         import torch
 
@@ -145,7 +151,7 @@ class Engine:
         while pending:
             part = pending.pop(0)
             try:
-                results.extend(zip(part, self._generate_once(part)))
+                results.extend(zip(part, self._generate_once(part, seed)))
             except torch.OutOfMemoryError as err:
                 if len(part) == 1:
                     raise GenerationError(
@@ -166,7 +172,7 @@ class Engine:
         if self.loaded.device.type == "cuda":
             torch.cuda.empty_cache()
 
-    def _generate_once(self, part: list[_Item]) -> list[Generation]:
+    def _generate_once(self, part: list[_Item], seed: int) -> list[Generation]:
         import torch
         from transformers import StoppingCriteriaList
 
@@ -186,7 +192,7 @@ class Engine:
             recorder = FinishRecorder(tok, batch_size=len(part), start=start, eos_ids=self._eos_ids, stops=self.stops)
             criteria.append(recorder)
         if self.settings.do_sample:
-            torch.manual_seed(batch_seed(self.settings.seed, [it.key for it in part]))
+            torch.manual_seed(seed)
         with torch.inference_mode():
             out = model.generate(input_ids=input_ids, attention_mask=attention, generation_config=self.generation_config,
                                  stopping_criteria=criteria)

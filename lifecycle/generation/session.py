@@ -6,7 +6,7 @@ generation, prompt and model configs, the dataset path and its sha256, K and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class GenerateResult:
     generated: int                        # by this call (the rest were already done)
     wall_s: float
     budget_line: str
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -58,24 +58,21 @@ def _applies(question: dict, values: dict[str, Any]) -> bool:
 
 def run_wizard(sources: Sources) -> Answers:
     """Ask every question the flags and answers file left open; re-ask rejected answers."""
-    asked: dict[str, Any] = {}
+    all_questions = questions()
     given = {**sources.file_data, **sources.flags}
-    todo = [f for f in questions() if f not in given]
+    todo = [f for f in all_questions if f not in given]
     click.echo("New project: the SCOPE questions (Ctrl-C to stop; nothing is written until the end).")
     while True:
         for field in todo:
-            question = questions()[field]
-            values = {**sources.merged(), **asked}
-            if not _applies(question, values):
-                continue
-            asked[field] = _ask(field, question, values)
-            sources.asked[field] = asked[field]
+            values = sources.merged()
+            if _applies(all_questions[field], values):
+                sources.asked[field] = _ask(field, all_questions[field], values)
         try:
             return validate_answers(sources)
         except ScaffoldError as err:
             click.echo(f"error: {err}", err=True)
-            retry = [f for f in getattr(err, "fields", []) if f in questions() and f not in given]
-            if not retry:
+            todo = [f for f in getattr(err, "fields", []) if f in all_questions and f not in given]
+            if not todo:
                 raise
-            todo = retry
-
+            for field in todo:  # a rejected answer is not offered again as the default
+                sources.asked.pop(field, None)

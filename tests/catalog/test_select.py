@@ -22,6 +22,7 @@ def test_parse_memory(text, expected):
     assert parse_memory(text) == expected
 
 
+@pytest.mark.slow
 def test_select_ranks_with_reasons(make_project, run_cli):
     root = make_project(task="summarization", commercial_use=True, gpu_memory_gib=8.0)
     r = run_cli("select", "--json", *_args(*FEW), cwd=root)
@@ -38,6 +39,7 @@ def test_select_ranks_with_reasons(make_project, run_cli):
     assert "no tokenizer offline" in d["data_note"]
 
 
+@pytest.mark.slow
 def test_gpu_memory_override_and_text_output(make_project, run_cli):
     root = make_project(task="summarization", gpu_memory_gib=8.0)
     r = run_cli("select", "--gpu-memory", "40GiB", *_args("meta-llama/Llama-3.1-8B-Instruct"), cwd=root)
@@ -46,6 +48,7 @@ def test_gpu_memory_override_and_text_output(make_project, run_cli):
     assert "next: lifecycle select --apply meta-llama/Llama-3.1-8B-Instruct" in r.stdout
 
 
+@pytest.mark.slow
 def test_context_window_against_data(make_project, run_cli):
     root = make_project(task="summarization")
     long = "word " * 3000  # ~3,800 tokens by chars/4: beyond FLAN-T5's 512
@@ -57,6 +60,7 @@ def test_context_window_against_data(make_project, run_cli):
     assert not ctx["passed"] and "512" in ctx["reason"]
 
 
+@pytest.mark.slow
 def test_apply_keeps_comments_and_order(make_project, run_cli):
     root = make_project(task="summarization")
     manifest = root / "lifecycle.yaml"
@@ -94,6 +98,7 @@ def test_select_outside_a_project(run_cli, tmp_path):
     assert r.returncode != 0 and "lifecycle.yaml" in r.stderr
 
 
+@pytest.mark.slow
 def test_library_helpers_for_checks():
     from lifecycle.catalog import fits_memory, licence_ok, lookup
     from lifecycle.manifest import Hardware

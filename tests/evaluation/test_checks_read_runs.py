@@ -3,7 +3,7 @@ and metrics.json: baseline, the shots ladder, and the target by its lower confid
 
 from __future__ import annotations
 
-from helpers import cli, perfect_predictions, run_dirs, shifted_predictions
+from eval_helpers import cli, perfect_predictions, run_dirs, shifted_predictions
 
 
 def test_checks_name_the_runs_they_used(make_project, tmp_path, capsys):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
-from helpers import cli, perfect_predictions, rows, run_dirs, shifted_predictions, write_predictions
+from eval_helpers import cli, perfect_predictions, rows, run_dirs, shifted_predictions
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from helpers import cli, perfect_predictions, rows, run_dirs, shifted_predictions, write_predictions
+from eval_helpers import cli, perfect_predictions, rows, run_dirs, shifted_predictions, write_predictions
 
 
 @pytest.fixture
@@ -132,3 +132,11 @@ def test_unknown_metric_argument_is_refused(project, tmp_path, capsys):
     cfg = project / "configs" / "eval.yaml"
     cfg.write_text(cfg.read_text().replace("- name: rouge1\n", "- name: rouge1\n  args: {use_stemer: false}\n"))
     _refused(project, capsys, "--predictions", preds, match="did you mean 'use_stemmer'")
+
+
+def test_a_metric_direction_contradicting_the_registry_is_refused(project, tmp_path, capsys):
+    preds = shifted_predictions(project, tmp_path / "p.jsonl")
+    cfg = project / "configs" / "eval.yaml"
+    cfg.write_text(cfg.read_text().replace("- name: rouge2\n  higher_is_better: true\n",
+                                           "- name: rouge2\n  higher_is_better: false\n"))
+    _refused(project, capsys, "--predictions", preds, match="rouge2: higher_is_better: false contradicts the metric")

@@ -3,12 +3,11 @@ do, and a promptfoo config with one test per example."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import yaml
 
-from helpers import cli, rows
+from eval_helpers import cli, rows
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from helpers import cli, run_dirs
+from eval_helpers import cli, run_dirs
 
 
 def _grid(project, text: str):
@@ -25,7 +25,7 @@ def project(make_project):
 @pytest.mark.parametrize("text,message", [
     ("grid:\n  - preset: sampling\n    temperature: [0.7, -1]\n", "sweep.yaml:3: grid.0.temperature: Input should be greater than 0"),
     ("grid:\n  - preset: sampling\n    top_p: 1.5\n", "grid.0.top_p: Input should be less than or equal to 1"),
-    ("grid:\n  - preset: greedy\n    temperature: 0.7\n", "belong to another preset"),
+    ("grid:\n  - preset: greedy\n    temperature: 0.7\n", "another preset"),
     ("grid:\n  - preset: sampling\n    temprature: 0.7\n", "sweep.yaml:3: grid.0.temprature: not a generation setting"),
     ("grid:\n  - preset: sampling\n    seed: 3\n", "seeds are set by `seeds:`"),
     ("grid: []\n", "grid: List should have at least 1 item"),
@@ -101,3 +101,32 @@ def test_sweep_runs_every_point_and_ranks_them(make_project, tiny_t5, capsys):
     html = (sweeps[0] / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2
     assert "mean rouge1" in out
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_without_redoing_finished_examples(make_project, tiny_t5, capsys):
+    project = make_project("summarization", model=tiny_t5)
+    code, _, err = cli(capsys, "eval", "run", "--shots", "0", "--limit", "3", "--no-report", cwd=project)
+    assert code == 0, err
+    (run,) = run_dirs(project)
+    full = (run / "predictions.jsonl").read_text().splitlines(keepends=True)
+    metrics = json.loads((run / "metrics.json").read_text())["metrics"]
+    # simulate a crash after one example: one full line, a torn second line, no scores yet
+    (run / "predictions.jsonl").write_text(full[0] + full[1][:20])
+    for name in ("metrics.json", "scores.jsonl"):
+        (run / name).unlink()
+    meta = yaml.safe_load((run / "run.yaml").read_text())
+    meta["status"] = "running"
+    (run / "run.yaml").write_text(yaml.safe_dump(meta))
+
+    code, out, err = cli(capsys, "eval", "run", "--resume", run.name[-7:], cwd=project)
+    assert code == 0, err
+    assert "1 of 3 examples already done" in err
+    assert run_dirs(project) == [run]  # same folder, no new run
+    lines = (run / "predictions.jsonl").read_text().splitlines(keepends=True)
+    assert len(lines) == 3 and lines[0] == full[0]
+    assert sorted(json.loads(x)["id"] for x in lines) == sorted(json.loads(x)["id"] for x in full)
+    assert json.loads((run / "metrics.json").read_text())["metrics"] == metrics  # greedy: same outputs
+    assert yaml.safe_load((run / "run.yaml").read_text())["status"] == "complete"
+    code, _, err = cli(capsys, "eval", "run", "--resume", run.name, cwd=project)
+    assert code != 0 and "already complete" in err

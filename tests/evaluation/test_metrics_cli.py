@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from helpers import cli
+from eval_helpers import cli
 from lifecycle.errors import EvaluationError
 from lifecycle.evaluation.registry import GROUPS, METRICS, expand_names, get_metric
 

@@ -122,3 +122,22 @@ def test_length_statistics(summary_pairs):
     assert abs(ours["pred_words"].value - p.mean()) < TOL
     assert abs(ours["ref_words"].value - r.mean()) < TOL
     assert abs(ours["length_ratio"].value - p.sum() / r.sum()) < TOL
+
+
+@pytest.mark.parametrize("preds,refs,message", [
+    (["a", "b"], [["a"]], "2 predictions but 1 references"),
+    ([], [], "no predictions"),
+    ([None], [["a"]], "prediction #1 is NoneType"),
+    (["a"], [[]], "example #1: references must be text or a non-empty list"),
+])
+def test_bad_inputs_are_one_clear_error(preds, refs, message):
+    from lifecycle.errors import EvaluationError
+
+    with pytest.raises(EvaluationError, match=message):
+        compute_metrics(["rougeL"], preds, refs)
+
+
+def test_empty_prediction_texts_score_zero_not_crash():
+    scores = compute_metrics(["rougeL", "token_f1", "sacrebleu"], ["", "a cat"], [["a cat"], ["a cat"]])
+    assert scores["rougeL"].per_example.tolist() == [0.0, 1.0]
+    assert scores["token_f1"].per_example.tolist() == [0.0, 1.0]

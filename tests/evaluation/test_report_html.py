@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli, run_dirs, shifted_predictions
+from eval_helpers import cli, run_dirs, shifted_predictions
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 

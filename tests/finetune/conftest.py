@@ -24,8 +24,9 @@ def write_finetune_config(root: Path, **sections) -> None:
 def ft_project(make_project, tiny_t5):
     """ft_project(model=tiny_t5, task=..., **finetune sections) -> project root."""
 
-    def make(model: Path | None = None, task: str = "summarization", name: str = "demo", **sections) -> Path:
-        root = make_project(task=task, model=model or tiny_t5, name=name)
+    def make(model: Path | None = None, task: str = "summarization", name: str = "demo", adaptation: str = "peft",
+             **sections) -> Path:
+        root = make_project(task=task, model=model or tiny_t5, name=name, adaptation=adaptation)
         write_finetune_config(root, **sections)
         return root
 

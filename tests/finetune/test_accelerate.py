@@ -39,14 +39,14 @@ def _weights(run_dir: Path) -> dict:
 
 @pytest.mark.slow
 def test_two_cpu_processes_match_one_process_with_the_combined_batch(ft_project, run_cli):
-    import torch
-
     cfg = dict(method="lora", peft={"r": 4, "alpha": 8, "dropout": 0.0},
                training={"max_steps": 2, "save_strategy": "no", "logging_steps": 1, "learning_rate": 0.01})
     env = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    from lifecycle.finetune.pipeline import FinetuneRequest, finetune
+    from lifecycle.project import Project
+
     single = ft_project(name="single", **{**cfg, "training": {**cfg["training"], "batch_size": 4}})
-    res = run_cli("finetune", "--no-eval", cwd=single, env=env)
-    assert res.returncode == 0, res.stderr
+    finetune(Project(single), FinetuneRequest(evaluate=False, echo=lambda _m: None, argv=["test"]))
 
     dist = ft_project(name="dist", **{**cfg, "training": {**cfg["training"], "batch_size": 2}})
     (dist / "configs" / "accelerate").mkdir()

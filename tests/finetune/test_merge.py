@@ -63,11 +63,17 @@ def _examples(project):
     return load_jsonl(project.path("data/sample.jsonl"))
 
 
-def test_merge_refuses_methods_without_mergeable_weights(ft_project):
+def test_merge_refuses_methods_without_mergeable_weights_and_unfinished_runs(ft_project):
+    from lifecycle.errors import RunError
     from lifecycle.finetune.merge import merge_run
+    from lifecycle.finetune.runs import create_run
 
-    root = ft_project(method="prompt_tuning", peft={"num_virtual_tokens": 2},
-                      training={"max_steps": 1, "save_strategy": "no"})
-    run = _train(root)
+    root = ft_project(method="prompt_tuning")
+    project = Project(root)
+    run = create_run(project, model_cfg=project.model_config(), ft=project.finetune_config(),
+                     prompt_cfg=project.prompt_config(), argv=["test"])
+    with pytest.raises(RunError, match="is running, not complete; nothing to merge yet"):
+        merge_run(project, run.id)
+    run.finish("complete")
     with pytest.raises(FinetuneError, match="prompt_tuning, which has no weights to merge"):
-        merge_run(Project(root), run.id)
+        merge_run(project, run.id)

@@ -51,10 +51,16 @@ def test_each_method_trains_on_t5(ft_project, method, expected):
         assert any(k.endswith("lora_B.weight") and t.abs().sum() > 0 for k, t in weights.items())
 
 
-def test_lora_on_gpt2_targets_c_attn_and_masks_the_prompt(ft_project, tiny_gpt2):
-    root = ft_project(model=tiny_gpt2, training={"max_steps": 1, "save_strategy": "no"})
+def test_lora_on_gpt2_targets_c_attn_and_evaluates_on_the_validation_set(ft_project, tiny_gpt2):
+    import json
+
+    root = ft_project(model=tiny_gpt2, training={"max_steps": 1, "save_strategy": "no", "eval_strategy": "steps",
+                                                 "eval_steps": 1},
+                      data={"validation": "data/sample.jsonl"})
     run, out = _train(root)
     assert "method lora on c_attn" in out and "causal (prompt masked)" in out
+    log = json.loads((run.path / "training_log.json").read_text())
+    assert any("eval_loss" in e for e in log)
     keys = _tensors(run.path / "adapter" / "adapter_model.safetensors")
     assert keys and all(".attn.c_attn.lora_" in k for k in keys)
 
@@ -93,3 +99,8 @@ def test_bf16_on_cpu_is_refused(ft_project):
         pytest.skip("has CUDA")
     with pytest.raises(FinetuneError, match="mixed_precision: bf16 needs a CUDA GPU"):
         _train(ft_project(training={"mixed_precision": "bf16"}))
+
+
+def test_eval_strategy_without_validation_data_is_refused(ft_project):
+    with pytest.raises(FinetuneError, match="eval_strategy: steps needs data.validation"):
+        _train(ft_project(training={"eval_strategy": "steps"}))

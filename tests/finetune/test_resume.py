@@ -21,7 +21,7 @@ from lifecycle.project import Project
 from tests.finetune.conftest import finetune_runs
 
 RESUME_CFG = dict(method="lora", peft={"r": 4, "alpha": 8, "dropout": 0.1},
-                  training={"max_steps": 8, "save_steps": 2, "save_total_limit": 3, "logging_steps": 1,
+                  training={"max_steps": 6, "save_steps": 2, "save_total_limit": 3, "logging_steps": 1,
                             "batch_size": 2})
 
 
@@ -79,13 +79,13 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(ft_project, run_cli):
 
     root = ft_project(name="crashed", **RESUME_CFG)
     proc = _start(root)
-    _kill_when(proc, "runs/*-finetune-*/checkpoints/checkpoint-6", root)
+    _kill_when(proc, "runs/*-finetune-*/checkpoints/checkpoint-4", root)
     assert proc.returncode == -signal.SIGKILL
     run_dir = finetune_runs(root)[-1]
     assert yaml.safe_load((run_dir / "run.yaml").read_text())["status"] == "running"
     # The kill may have landed mid-save; make sure the newest checkpoint is torn, as after a kill
-    # during the weights write: the resume must fall back to checkpoint-4 with a warning.
-    newest = run_dir / "checkpoints" / "checkpoint-6"
+    # during the weights write: the resume must fall back to checkpoint-2 with a warning.
+    newest = run_dir / "checkpoints" / "checkpoint-4"
     newest.mkdir(exist_ok=True)
     (newest / "adapter_model.safetensors").write_bytes(b"\x00" * 10)
     (newest / "trainer_state.json").unlink(missing_ok=True)
@@ -93,12 +93,12 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(ft_project, run_cli):
     res = run_cli("finetune", "--resume", "--no-eval", cwd=root, env={"PYTHONPATH": _env()["PYTHONPATH"]})
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
-    assert "skipped incomplete checkpoint(s) checkpoint-6" in out and "resuming from checkpoint-4" in out
+    assert "skipped incomplete checkpoint(s) checkpoint-4" in out and "resuming from checkpoint-2" in out
     assert f"trainable params {ref_trainable:,}" in out  # the resumed adapter is trainable
     meta = yaml.safe_load((run_dir / "run.yaml").read_text())
-    assert meta["status"] == "complete" and meta["training"]["global_step"] == 8
-    assert meta["resumed_from"] == "checkpoint-4"
-    assert (run_dir / "checkpoints" / "torn-checkpoint-6").is_dir()
+    assert meta["status"] == "complete" and meta["training"]["global_step"] == 6
+    assert meta["resumed_from"] == "checkpoint-2"
+    assert (run_dir / "checkpoints" / "torn-checkpoint-4").is_dir()
     _assert_same(_weights(ref_run.path / "adapter"), _weights(run_dir / "adapter"))
 
 

@@ -11,9 +11,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-import yaml
-
 from lifecycle.runs.store import RunStore, file_sha256
 
 def _runs(root):

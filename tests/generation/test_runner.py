@@ -36,8 +36,9 @@ def test_predictions_stream_with_every_field(loaded_t5, prompts, tmp_path):
         assert 1 <= r["tokens_out"] <= 5
 
 
-def test_interrupted_run_resumes_without_recomputing(loaded_t5, prompts, tmp_path):
-    settings = GenerationSettings(max_new_tokens=5, max_batch_size=2)  # 7 prompts -> 4 batches
+@pytest.mark.parametrize("preset", ["greedy", "sampling"])
+def test_interrupted_run_resumes_without_recomputing(preset, loaded_t5, prompts, tmp_path):
+    settings = GenerationSettings(preset=preset, max_new_tokens=5, max_batch_size=2)  # 7 prompts -> 4 batches
     rendered = _rendered(prompts)
     full = {r.id: g.text for r, g in zip(rendered, Engine(loaded_t5, settings).generate(rendered))}
     run = RunStore(tmp_path / "runs").create("generate", config={})
@@ -63,7 +64,7 @@ def test_interrupted_run_resumes_without_recomputing(loaded_t5, prompts, tmp_pat
     assert sum(seen) == 3 == engine.stats.examples  # only the missing examples were generated
     records = run.read_predictions()
     assert len(records) == 7 and len({r["id"] for r in records}) == 7
-    assert {r["id"]: r["prediction"] for r in records} == full  # same as an uninterrupted run
+    assert {r["id"]: r["prediction"] for r in records} == full  # same as an uninterrupted run (sampling too)
 
     again = generate_to_run(Engine(loaded_t5, settings), rendered, run)
     assert (again.skipped, again.generated) == (7, 0)

@@ -41,7 +41,7 @@ def test_wheel_ships_the_template_and_scaffolds_from_a_fresh_venv(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "lifecycle/templates/project/cookiecutter.json" in names
     assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/lifecycle.yaml" in names
-    assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/.lifecycle/attestations/README.md" in names
+    assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/.lifecycle/README.md" in names
 
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv)

@@ -101,7 +101,8 @@ def test_tool_files(projects):
     record = yaml.safe_load((root / ".lifecycle" / "template.yaml").read_text())
     assert record["template"] == "project" and record["template_version"] == "1"
     assert record["answers"]["task"] == "summarization" and record["answers"]["name"] == "p-summarization"
-    assert (root / ".lifecycle" / "attestations").is_dir()
+    assert (root / ".lifecycle" / "README.md").is_file()
+    assert (root / ".lifecycle" / "schemas" / "lifecycle.schema.json").is_file()
     assert (root / "runs" / ".gitkeep").is_file()
     assert (root / "src" / "p_summarization" / "prompts.py").is_file()
     assert "lifecycle status" in (root / "README.md").read_text()
