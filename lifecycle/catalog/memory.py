@@ -17,9 +17,10 @@ from typing import Literal
 
 from lifecycle.errors import CatalogError
 
-Method = Literal["inference", "full", "lora", "qlora"]
+Method = Literal["inference", "full", "lora", "qlora", "ia3", "prompt_tuning"]
 DType = Literal["fp32", "bf16", "int8", "int4"]
-METHODS: tuple[str, ...] = ("inference", "full", "lora", "qlora")
+METHODS: tuple[str, ...] = ("inference", "full", "lora", "qlora", "ia3", "prompt_tuning")
+PEFT_METHODS = ("lora", "qlora", "ia3", "prompt_tuning")
 DTYPES: tuple[str, ...] = ("fp32", "bf16", "int8", "int4")
 BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
 GIB = 1024**3
@@ -33,6 +34,7 @@ class MemoryRequest:
     seq_len: int = 512
     lora_r: int = 8
     target_modules: tuple[str, ...] | None = None
+    num_virtual_tokens: int = 20
 
     def check(self) -> "MemoryRequest":
         if self.method not in METHODS:
@@ -123,29 +125,41 @@ def _builder(spec, config, request: MemoryRequest):
 
     def build():
         model = build_meta_model(shaped, dtype=dtype)
-        if request.method in ("lora", "qlora"):
+        if request.method in PEFT_METHODS:
             with torch.device("meta"):
-                model = _apply_lora(model, request)
+                model = _apply_peft(model, request)
         return model
 
     return build
 
 
-def _lora_config(model, request: MemoryRequest):
-    from peft import LoraConfig
-    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+def _peft_config(model, request: MemoryRequest):
+    """The peft config the method trains with; targets default to peft's own per-architecture tables."""
+    from peft import IA3Config, LoraConfig, PromptTuningConfig, TaskType
+    from peft.utils import constants
 
-    targets = list(request.target_modules) if request.target_modules else DEFAULTS.get(model.config.model_type, "all-linear")
+    model_type = model.config.model_type
+    if request.method == "prompt_tuning":
+        task = TaskType.SEQ_2_SEQ_LM if getattr(model.config, "is_encoder_decoder", False) else TaskType.CAUSAL_LM
+        return PromptTuningConfig(task_type=task, num_virtual_tokens=request.num_virtual_tokens)
+    if request.method == "ia3":
+        targets = (list(request.target_modules) if request.target_modules
+                   else constants.TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING.get(model_type))
+        ff = ([] if request.target_modules
+              else constants.TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING.get(model_type))
+        return IA3Config(target_modules=targets, feedforward_modules=ff)
+    defaults = constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+    targets = list(request.target_modules) if request.target_modules else defaults.get(model_type, "all-linear")
     return LoraConfig(r=request.lora_r, lora_alpha=2 * request.lora_r, target_modules=targets, lora_dropout=0.0)
 
 
-def _apply_lora(model, request: MemoryRequest):
+def _apply_peft(model, request: MemoryRequest):
     from peft import get_peft_model
 
     try:
-        return get_peft_model(model, _lora_config(model, request))
+        return get_peft_model(model, _peft_config(model, request))
     except ValueError as err:
-        raise CatalogError(f"cannot apply LoRA: {str(err).splitlines()[0]}",
+        raise CatalogError(f"cannot apply {request.method}: {str(err).splitlines()[0]}",
                            hint="name the layers to adapt with --target-modules") from err
 
 
@@ -166,7 +180,7 @@ def _weights_and_counts(spec, request: MemoryRequest) -> tuple[int, int, int]:
     from lifecycle.catalog.simulate import quiet
 
     with torch.device("meta"), quiet():
-        peft_model = _apply_lora(model, request)
+        peft_model = _apply_peft(model, request)
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     return params, buffers, trainable
 
@@ -201,8 +215,8 @@ def _extrapolate(two: int, three: int, depth: int) -> int:
 
 def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16", batch_size: int = 1,
                     seq_len: int = 512, *, lora_r: int = 8, target_modules=None,
-                    trust_remote_code: bool = False) -> MemoryEstimate:
-    """Memory for running (`inference`) or training (`full`, `lora`, `qlora`) a model.
+                    num_virtual_tokens: int = 20, trust_remote_code: bool = False) -> MemoryEstimate:
+    """Memory for running (`inference`) or training (`full`, `lora`, `qlora`, `ia3`, `prompt_tuning`) a model.
 
     `ref_or_config`: a catalog id, a local folder, a cached hub id, a transformers config or
     catalog-style dims. Components (bytes): weights, then what the step adds at its peak."""
@@ -210,7 +224,7 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
     from lifecycle.catalog.simulate import Moment
 
     request = MemoryRequest(method, dtype, batch_size, seq_len, lora_r,
-                            tuple(target_modules) if target_modules else None).check()
+                            tuple(target_modules) if target_modules else None, num_virtual_tokens).check()
     spec = as_spec(ref_or_config, trust_remote_code=trust_remote_code)
     params, buffers, trainable = _weights_and_counts(spec, request)
     base_params = params
@@ -235,7 +249,7 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
         est.notes.append(f"KV cache for {seq_len} tokens per sequence (prompt plus generated), "
                          f"in {request.compute_dtype}")
     else:
-        if request.method in ("lora", "qlora"):
+        if request.method in PEFT_METHODS:
             # adapters are trained in the compute dtype (peft keeps them fp32 over an fp32 base)
             comps["adapter_weights"] = int(trainable * BYTES_PER_PARAM[request.compute_dtype])
         states = sim_states

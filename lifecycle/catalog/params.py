@@ -140,7 +140,9 @@ def as_spec(ref_or_config, *, model_class: str | None = None, trust_remote_code:
         spec = ModelSpec(str(ref_or_config.get("model_type")), config, "", dict(ref_or_config))
         spec.model_class = _default_class(config)
     else:  # a transformers PretrainedConfig
-        spec = ModelSpec(getattr(ref_or_config, "model_type", "model"), ref_or_config, "", {})
+        # T5 forgets `tie_word_embeddings: false` (it forces True) but keeps its trace here
+        raw = {"tie_word_embeddings": False} if getattr(ref_or_config, "scale_decoder_outputs", None) is False else {}
+        spec = ModelSpec(getattr(ref_or_config, "model_type", "model"), ref_or_config, "", raw)
         spec.model_class = _default_class(ref_or_config)
     if model_class:
         spec.model_class = model_class

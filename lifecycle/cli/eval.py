@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION, parse_shots
 
 eval_app = typer.Typer(
     help="Evaluation: offline metrics, eval runs with confidence intervals, sweeps, comparisons, reports.",
@@ -23,21 +24,6 @@ eval_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(eval_app, name="eval")
-
-_PROJECT = typer.Option(None, "--project", "-p", help="Project folder (default: found from here).")
-
-
-def _parse_shots(text: Optional[str]) -> Optional[list[int]]:
-    if text is None:
-        return None
-    try:
-        ks = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a comma-separated list of integers, e.g. 0,1,3",
-                                 param_hint="--shots") from None
-    if not ks or ks[0] < 0:
-        raise typer.BadParameter("give one or more K >= 0, e.g. 0,1,3", param_hint="--shots")
-    return ks
 
 
 @eval_app.command(
@@ -89,7 +75,7 @@ def run_cmd(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a target is missed."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.md / report.html."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Score the eval set (generating with the engine, or from predictions) with 95% bootstrap CIs."""
     import json
@@ -98,7 +84,7 @@ def run_cmd(
     from lifecycle.evaluation.runner import EvalOptions, run_eval
     from lifecycle.project import Project
 
-    opts = EvalOptions(shots=_parse_shots(shots), predictions=predictions, rescore=rescore, resume=resume, limit=limit,
+    opts = EvalOptions(shots=parse_shots(shots), predictions=predictions, rescore=rescore, resume=resume, limit=limit,
                        report=not no_report, progress=sys.stderr.isatty() and not json_out,
                        argv=["lifecycle", *sys.argv[1:]])
     outcome = run_eval(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))

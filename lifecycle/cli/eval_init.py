@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.eval import eval_app
+from lifecycle.cli.options import PROJECT_OPTION
 
 
 @eval_app.command(
@@ -21,7 +22,7 @@ from lifecycle.cli.eval import eval_app
 def eval_init_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing configs/eval.yaml."),
     show: bool = typer.Option(False, "--print", help="Print the config instead of writing it."),
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Write configs/eval.yaml for the project's task: data fields, shots, metric suite, targets."""
     from lifecycle.evaluation.eval_init import build_eval_config, render_eval_config, write_eval_config

@@ -8,8 +8,7 @@ from typing import List, Optional
 import typer
 
 from lifecycle.cli.eval import eval_app
-
-_PROJECT = typer.Option(None, "--project", "-p", help="Project folder (default: found from here).")
+from lifecycle.cli.options import PROJECT_OPTION
 
 
 @eval_app.command(
@@ -30,7 +29,7 @@ def compare_cmd(
     permutations: int = typer.Option(10000, "--permutations", min=100, help="Permutation-test resamples."),
     seed: int = typer.Option(42, "--seed", help="Seed of the resampling."),
     json_out: bool = typer.Option(False, "--json", help="Print comparison.json."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Paired comparison of eval runs on the same examples: difference, 95% CI, p-value."""
     import json
@@ -58,7 +57,7 @@ def compare_cmd(
 def sweep_cmd(
     grid: Path = typer.Option(Path("configs/sweep.yaml"), "--grid", "-g", help="The sweep grid YAML."),
     check: bool = typer.Option(False, "--check", help="Only validate the grid and list its points."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Grid over generation settings on a fixed eval set: mean and spread per point, best first."""
     import sys
@@ -91,7 +90,7 @@ def export_cmd(
     to: str = typer.Option(..., "--to", help="lm-eval or promptfoo."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: exports/<format>/)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing export files."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Write the eval config as an lm-evaluation-harness task or a promptfoo config."""
     from lifecycle.evaluation.export import export

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION
 
 METHODS = ("full", "lora", "prompt_tuning", "ia3", "qlora")
 
@@ -49,7 +50,7 @@ def finetune_cmd(
     launch: Optional[str] = typer.Option(None, "--launch", help="'accelerate': run distributed with accelerate launch."),
     config_file: Optional[Path] = typer.Option(None, "--config-file", help="accelerate config (configs/accelerate/*.yaml)."),
     no_eval: bool = typer.Option(False, "--no-eval", help="Skip evaluating the tuned model afterwards."),
-    project_dir: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project_dir: Optional[Path] = PROJECT_OPTION,
     worker_run: Optional[Path] = typer.Option(None, "--worker-run", hidden=True),
     worker_resume_from: Optional[Path] = typer.Option(None, "--worker-resume-from", hidden=True),
 ) -> None:
@@ -96,7 +97,7 @@ def merge_cmd(
     run: str = typer.Argument(..., help="A finetune run with a LoRA adapter (id, prefix or folder)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: RUN/merged)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
-    project_dir: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project_dir: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Merge a LoRA adapter into the base weights: a folder plain transformers loads."""
     from lifecycle.finetune.merge import merge_run

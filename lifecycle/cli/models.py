@@ -11,10 +11,15 @@ from typing import List, Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION
 
 models_app = typer.Typer(
     name="models",
     help="The built-in model catalog: list, show, and estimate memory.",
+    epilog="Examples:\n\n"
+    "  lifecycle models ls --task summarization --max-params 3B\n\n"
+    "  lifecycle models show google/flan-t5-base\n\n"
+    "  lifecycle models estimate google/flan-t5-base --method lora --dtype bf16 --batch-size 8 --seq-len 512",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -136,7 +141,7 @@ def show_cmd(
 )
 def estimate_cmd(
     model: str = typer.Argument(..., help="Catalog id, a local model folder, or a hub id in the local cache."),
-    method: str = typer.Option("inference", "--method", help="inference, full, lora or qlora."),
+    method: str = typer.Option("inference", "--method", help="inference, full, lora, qlora, ia3 or prompt_tuning."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="fp32, bf16, int8 or int4 (default: bf16; int4 for qlora)."),
     batch_size: int = typer.Option(1, "--batch-size", "-b", min=1, help="Sequences per step."),
     seq_len: int = typer.Option(512, "--seq-len", "-s", min=1, help="Tokens per sequence."),
@@ -186,7 +191,7 @@ def select_cmd(
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the best N."),
     only: Optional[List[str]] = typer.Option(None, "--candidate", help="Evaluate only these ids (repeatable)."),
     apply: Optional[str] = typer.Option(None, "--apply", help="Record this model in lifecycle.yaml and configs/model.yaml."),
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Rank catalog models for this project's scope, with a reason per criterion; --apply records one."""

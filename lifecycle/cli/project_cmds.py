@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION
 
 _SYMBOL = {"pass": "[green]PASS[/green]", "fail": "[red]FAIL[/red]", "todo": "[yellow]TODO[/yellow]"}
 
@@ -33,7 +34,7 @@ def _console(err: bool = False):
     "Exit code 2 when any file has a problem; every problem is listed as file:line: field: what.",
 )
 def validate_cmd(
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Validate lifecycle.yaml and every config file it references; report every error at once."""
     from lifecycle.checks.validate import validate_project
@@ -79,7 +80,7 @@ def check_cmd(
     attest: Optional[str] = typer.Option(None, "--attest", metavar="ID", help="Attest a manual check by id."),
     note: Optional[str] = typer.Option(None, "--note", help="What was reviewed (required with --attest)."),
     list_checks: bool = typer.Option(False, "--list", help="List the check ids and exit."),
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Run the stage checklists: each check reads evidence and says pass, fail or todo with a fix."""
     from lifecycle.checks.registry import all_checks, resolve_stage, run_checks
@@ -120,7 +121,7 @@ def check_cmd(
     "Measured checks (token counts) show their last result; `lifecycle check select` re-measures.",
 )
 def status_cmd(
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the board as JSON."),
 ) -> None:
     """The board: the four stages with pass/fail/todo counts, the current stage and the last runs."""

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION, parse_shots
 
 prompt_app = typer.Typer(
     help="Prompts: the exact text a model sees, its token budget, built-in presets.",
@@ -22,7 +23,6 @@ prompt_app = typer.Typer(
 )
 app.add_typer(prompt_app, name="prompt")
 
-_PROJECT = typer.Option(None, "--project", "-p", help="Project folder (default: found from here).")
 _MODEL = typer.Option(None, "--model", "-m", help="Hub id or local folder; overrides configs/model.yaml.")
 _CONFIG = typer.Option(None, "--config", "-c", help="Prompt config file (default: configs/prompt.yaml).")
 _PRESET = typer.Option(None, "--preset", help="Use a built-in preset's wording instead of the config's template.")
@@ -34,17 +34,6 @@ def _inputs(project, model, config, preset, data, limit=None):
     from lifecycle.prompting.project_inputs import load_prompt_inputs
 
     return load_prompt_inputs(Project.find(project), model=model, config=config, preset=preset, data=data, limit=limit)
-
-
-def _parse_ks(text: str) -> list[int]:
-    try:
-        ks = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a comma-separated list of integers, e.g. 0,1,3,5",
-                                 param_hint="--shots") from None
-    if not ks or ks[0] < 0:
-        raise typer.BadParameter("give one or more K >= 0, e.g. 0,1,3,5", param_hint="--shots")
-    return ks
 
 
 @prompt_app.command(
@@ -65,7 +54,7 @@ def render_cmd(
     preset: Optional[str] = _PRESET,
     data: Optional[Path] = _DATA,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Print the exact prompt for one example and its token count."""
     from lifecycle.errors import PromptError, did_you_mean
@@ -123,12 +112,12 @@ def budget_cmd(
     data: Optional[Path] = _DATA,
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N examples."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    project: Optional[Path] = _PROJECT,
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Prompt lengths over the dataset for each K, and the largest K that fits every example."""
     from lifecycle.prompting.budget_report import budget_report
 
-    ks = _parse_ks(shots)
+    ks = parse_shots(shots, example="0,1,3,5")
     inp = _inputs(project, model, config, preset, data, limit)
     report = budget_report(inp, ks)
     if as_json:

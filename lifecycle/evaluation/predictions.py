@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.data import iter_json_objects
 from lifecycle.errors import DataError, EvaluationError
 from lifecycle.evaluation.evalset import EvalSet
 
@@ -27,28 +27,19 @@ def read_prediction_records(path: str | Path) -> list[dict]:
         raise DataError(f"{p}: predictions file not found")
     records = []
     seen: dict[str, int] = {}
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{p}:{lineno}: not valid JSON ({err.msg} at column {err.colno})") from err
-            if not isinstance(obj, dict):
-                raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            if "id" not in obj:
-                raise DataError(f"{p}:{lineno}: no 'id' field; each line needs the id of its eval example")
-            key = next((k for k in PREDICTION_KEYS if k in obj), None)
-            if key is None:
-                raise DataError(f"{p}:{lineno}: no 'prediction' field; fields present: {', '.join(sorted(obj))}")
-            if not isinstance(obj[key], str):
-                raise DataError(f"{p}:{lineno}: '{key}' must be text, got {type(obj[key]).__name__}")
-            ex_id = str(obj["id"])
-            if ex_id in seen:
-                raise DataError(f"{p}:{lineno}: duplicate id '{ex_id}' (first on line {seen[ex_id]})")
-            seen[ex_id] = lineno
-            records.append({**obj, "id": ex_id, "prediction": obj[key]})
+    for lineno, obj in iter_json_objects(p):
+        if "id" not in obj:
+            raise DataError(f"{p}:{lineno}: no 'id' field; each line needs the id of its eval example")
+        key = next((k for k in PREDICTION_KEYS if k in obj), None)
+        if key is None:
+            raise DataError(f"{p}:{lineno}: no 'prediction' field; fields present: {', '.join(sorted(obj))}")
+        if not isinstance(obj[key], str):
+            raise DataError(f"{p}:{lineno}: '{key}' must be text, got {type(obj[key]).__name__}")
+        ex_id = str(obj["id"])
+        if ex_id in seen:
+            raise DataError(f"{p}:{lineno}: duplicate id '{ex_id}' (first on line {seen[ex_id]})")
+        seen[ex_id] = lineno
+        records.append({**obj, "id": ex_id, "prediction": obj[key]})
     if not records:
         raise DataError(f"{p}: no predictions (the file is empty)")
     return records

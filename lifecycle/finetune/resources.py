@@ -56,21 +56,29 @@ def gib(n: float | int | None) -> str:
 
 
 def memory_estimate(model_ref: str, method: str, *, precision: str, batch_size: int, seq_len: int, lora_r: int,
-                    target_modules: list[str] | None, trust_remote_code: bool = False) -> dict:
-    """The foundation's estimator for this method as configured. It models full, lora and qlora;
-    prompt_tuning and ia3 train a few thousand parameters on a frozen base, which it is asked
-    as LoRA with r=1 (an upper bound on their small trainable part), and the result says so."""
+                    target_modules: list[str] | None, num_virtual_tokens: int = 20,
+                    trust_remote_code: bool = False) -> dict:
+    """The foundation's estimator for this method as configured. Where it cannot simulate a
+    prompt-tuning step on fake tensors, the step is asked as LoRA with r=1 on the same frozen base
+    (an upper bound on prompt tuning's tiny trainable part), and the result says so."""
     from lifecycle.catalog.memory import estimate_memory
     from lifecycle.errors import LifecycleError
 
-    as_method, note = method, None
-    if method in ("prompt_tuning", "ia3"):
-        as_method, lora_r, note = "lora", 1, f"{method} estimated as lora r=1 on the same frozen base"
     dtype = "int4" if method == "qlora" else {"no": "fp32", "bf16": "bf16", "fp16": "bf16"}[precision]  # same bytes
+
+    def ask(as_method: str, r: int):
+        return estimate_memory(model_ref, as_method, dtype, batch_size, max(1, seq_len), lora_r=r,
+                               target_modules=target_modules if as_method in ("lora", "qlora", "ia3") else None,
+                               num_virtual_tokens=num_virtual_tokens, trust_remote_code=trust_remote_code)
+
+    note = None
     try:
-        est = estimate_memory(model_ref, as_method, dtype, batch_size, max(1, seq_len), lora_r=lora_r,
-                              target_modules=target_modules if as_method != "full" else None,
-                              trust_remote_code=trust_remote_code)
+        try:
+            est = ask(method, lora_r)
+        except LifecycleError:
+            if method != "prompt_tuning":
+                raise
+            est, note = ask("lora", 1), "prompt_tuning estimated as lora r=1 on the same frozen base"
     except (LifecycleError, ValueError, RuntimeError, TypeError) as err:  # advice only: never stops training
         return {"error": f"{type(err).__name__}: {err}"}
     out = est.to_dict()

@@ -198,6 +198,7 @@ def run_job(spec: JobSpec) -> JobResult:
     seq_len = max(len(f["input_ids"]) + (len(f["labels"]) if encoder_decoder else 0) for f in train_features)
     estimate = memory_estimate(spec.model_ref, ft.method, precision=precision, batch_size=ft.training.batch_size,
                                seq_len=seq_len, lora_r=ft.peft.r, target_modules=plan.target_modules,
+                               num_virtual_tokens=ft.peft.num_virtual_tokens,
                                trust_remote_code=spec.trust_remote_code)
     if "error" in estimate:
         say(f"memory estimate unavailable ({estimate['error']})")

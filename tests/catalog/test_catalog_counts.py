@@ -80,3 +80,27 @@ def test_catalog_file_is_validated(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         catalog.load_catalog.cache_clear()
+
+
+def test_count_from_dims_and_config_objects():
+    """count_parameters takes catalog-style dims or a transformers config, T5 v1.1 untied head included."""
+    from lifecycle.catalog import lookup
+    from lifecycle.catalog.params import config_from_dims, count_parameters
+
+    dims = lookup("google/flan-t5-small").config
+    assert count_parameters(dict(dims)) == 76_961_152
+    assert count_parameters(config_from_dims(dims)) == 76_961_152
+    assert count_parameters(config_from_dims(lookup("google-t5/t5-base").config)) == 222_903_552
+
+
+@pytest.mark.parametrize("fixture", ["tiny_t5", "tiny_gpt2", "tiny_bert"])
+def test_local_folder_count_matches_the_loaded_model(request, fixture):
+    """A model folder is counted from its config.json as from_pretrained would load it."""
+    import transformers
+
+    from lifecycle.catalog.params import count_parameters, resolve_spec
+
+    folder = str(request.getfixturevalue(fixture))
+    spec = resolve_spec(folder)
+    loaded = getattr(transformers, spec.model_class).from_pretrained(folder)
+    assert count_parameters(folder) == loaded.num_parameters()

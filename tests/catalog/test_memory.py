@@ -156,3 +156,21 @@ def test_bad_requests(method, dtype, match):
 def test_unknown_model_says_did_you_mean():
     with pytest.raises(CatalogError, match="did you mean 'google/flan-t5-large'"):
         estimate_memory("google/flan-t5-lrage", "inference", "bf16", 1, 16)
+
+
+@pytest.mark.parametrize("method", ["ia3", "prompt_tuning"])
+def test_ia3_and_prompt_tuning_count_what_peft_trains(method, tiny_t5):
+    """The estimator covers every fine-tuning method: its trainable count is peft's own."""
+    from peft import IA3Config, PromptTuningConfig, TaskType, get_peft_model
+    from transformers import AutoModelForSeq2SeqLM
+
+    from lifecycle.catalog.memory import estimate_memory
+
+    est = estimate_memory(str(tiny_t5), method, "fp32", 2, 32, num_virtual_tokens=8)
+    config = (IA3Config(task_type=TaskType.SEQ_2_SEQ_LM) if method == "ia3"
+              else PromptTuningConfig(task_type=TaskType.SEQ_2_SEQ_LM, num_virtual_tokens=8))
+    real = get_peft_model(AutoModelForSeq2SeqLM.from_pretrained(tiny_t5), config)
+    trainable = sum(p.numel() for p in real.parameters() if p.requires_grad)
+    assert est.trainable_parameters == trainable > 0
+    assert est.components["adapter_weights"] == 4 * trainable
+    assert est.components["optimizer_states"] >= 2 * 4 * trainable

@@ -90,3 +90,12 @@ def test_empty_and_too_small_training_sets_are_refused(ft_project):
     train.write_text(lines[0] + "\n" + json.dumps({"id": "x", "dialogue": "hi"}) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="sample.jsonl:2: field 'summary' is missing"):
         load_records(train, prompt, ft.data, min_examples=1)
+
+
+def test_decoder_only_answer_that_leaves_no_room_for_the_prompt_is_refused(ft_project, tiny_gpt2):
+    root = ft_project(model=tiny_gpt2)
+    project, ft, prompt, tok, records = _setup(root, decoder_only=True)
+    with pytest.raises(DataError) as err:
+        tokenize_examples(records, tok, prompt, LengthLimits(source=12, target=512), encoder_decoder=False,
+                          path=project.path(ft.data.train), truncate_target=False)
+    assert "sample.jsonl:" in str(err.value) and "cannot fit the model's 12-token context" in str(err.value)

@@ -2,8 +2,10 @@
 
 Scale 0-1.
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
+from lifecycle.evaluation.metric_info import score_output
 from lifecycle.evaluation.scorers import accuracy
 
 _KWARGS = """
@@ -23,18 +25,10 @@ class Accuracy(evaluate.Metric):
             description="Share of predictions equal to a reference label (whitespace and case ignored unless normalize=False).",
             citation="",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
         )
 
     def _compute(self, predictions, references, normalize=True, per_example=False):
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         scores = accuracy(list(predictions), refs, normalize=normalize)
-        out = {"accuracy": scores.value}
-        if per_example:
-            out["per_example"] = scores.per_example.tolist()
-        return out
+        return score_output("accuracy", scores, per_example)

@@ -2,8 +2,10 @@
 
 Same value as `sacrebleu.corpus_chrf(...)` / `sacrebleu.metrics.CHRF(...).corpus_score(...)`.
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
+from lifecycle.evaluation.metric_info import score_output
 from lifecycle.evaluation.scorers import chrf
 
 _KWARGS = """
@@ -23,21 +25,13 @@ class Chrf(evaluate.Metric):
             description="chrF corpus score, offline.",
             citation="Popovic, M. (2015). chrF: character n-gram F-score for automatic MT evaluation.",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
             codebase_urls=["https://github.com/mjpost/sacreBLEU"],
         )
 
     def _compute(self, predictions, references, char_order=6, word_order=0, beta=2, lowercase=False,
                  whitespace=False, per_example=False):
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         scores = chrf(list(predictions), refs, char_order=char_order, word_order=word_order, beta=beta,
                       lowercase=lowercase, whitespace=whitespace)
-        out = {"score": scores.value}
-        if per_example:
-            out["per_example"] = scores.per_example.tolist()
-        return out
+        return score_output("score", scores, per_example)

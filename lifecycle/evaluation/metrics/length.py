@@ -3,8 +3,9 @@
 Words are whitespace-separated. `length_ratio` is the corpus ratio (sum of prediction words over
 sum of first-reference words), as BLEU's length ratio.
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
 from lifecycle.evaluation.scorers import lengths
 
 _KWARGS = """
@@ -24,16 +25,11 @@ class Length(evaluate.Metric):
             description="Prediction and reference length statistics.",
             citation="",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
         )
 
     def _compute(self, predictions, references, per_example=False):
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         scores = lengths(list(predictions), refs)
         out = {name: s.value for name, s in scores.items()}
         if per_example:

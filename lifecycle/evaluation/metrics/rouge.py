@@ -12,8 +12,9 @@ splits sentences on newlines, as the Hub module does. Differences from the Hub m
 on by default, and the aggregate is the plain mean of per-example F-measures (the Hub module
 reports the median of a random, unseeded bootstrap).
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
 from lifecycle.evaluation.rouge_fast import ROUGE_TYPES
 from lifecycle.evaluation.rouge_fast import rouge_per_example
 
@@ -35,18 +36,13 @@ class Rouge(evaluate.Metric):
             description="ROUGE F-measures computed exactly as rouge_score, offline.",
             citation="Lin, C.-Y. (2004). ROUGE: A Package for Automatic Evaluation of Summaries.",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
             codebase_urls=["https://github.com/google-research/google-research/tree/master/rouge"],
         )
 
     def _compute(self, predictions, references, rouge_types=None, use_stemmer=True, use_aggregator=True):
         rouge_types = list(rouge_types or ROUGE_TYPES)
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         per = rouge_per_example(list(predictions), refs, rouge_types=rouge_types, use_stemmer=use_stemmer)
         if not use_aggregator:
             return per

@@ -3,8 +3,10 @@
 Same value as `sacrebleu.corpus_bleu(predictions, reference_streams, ...)`. References: one text
 or a list of texts per prediction (the same number for every prediction, as sacrebleu requires).
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
+from lifecycle.evaluation.metric_info import score_output
 from lifecycle.evaluation.scorers import sacrebleu_bleu
 
 _KWARGS = """
@@ -24,21 +26,13 @@ class SacreBleu(evaluate.Metric):
             description="sacreBLEU corpus score, offline.",
             citation="Post, M. (2018). A Call for Clarity in Reporting BLEU Scores.",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
             codebase_urls=["https://github.com/mjpost/sacreBLEU"],
         )
 
     def _compute(self, predictions, references, tokenize=None, lowercase=False, smooth_method="exp",
                  smooth_value=None, per_example=False):
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         scores = sacrebleu_bleu(list(predictions), refs, tokenize=tokenize, lowercase=lowercase,
                                 smooth_method=smooth_method, smooth_value=smooth_value)
-        out = {"score": scores.value}
-        if per_example:
-            out["per_example"] = scores.per_example.tolist()
-        return out
+        return score_output("score", scores, per_example)

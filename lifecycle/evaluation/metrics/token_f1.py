@@ -2,8 +2,10 @@
 
 Scale 0-1 (the SQuAD script reports 0-100).
 """
-import datasets
 import evaluate
+from lifecycle.evaluation.metric_info import as_reference_lists
+from lifecycle.evaluation.metric_info import text_features
+from lifecycle.evaluation.metric_info import score_output
 from lifecycle.evaluation.scorers import token_f1
 
 _KWARGS = """
@@ -22,18 +24,10 @@ class TokenF1(evaluate.Metric):
             description="Token-overlap F1 after SQuAD v1.1 normalisation, best reference.",
             citation="",
             inputs_description=_KWARGS,
-            features=[
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Sequence(datasets.Value("string"))}),
-                datasets.Features({"predictions": datasets.Value("string"),
-                                   "references": datasets.Value("string")}),
-            ],
+            features=text_features(),
         )
 
     def _compute(self, predictions, references, per_example=False):
-        refs = [[r] if isinstance(r, str) else list(r) for r in references]
+        refs = as_reference_lists(references)
         scores = token_f1(list(predictions), refs)
-        out = {"token_f1": scores.value}
-        if per_example:
-            out["per_example"] = scores.per_example.tolist()
-        return out
+        return score_output("token_f1", scores, per_example)
