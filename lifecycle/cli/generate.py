@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.main import app
+from lifecycle.cli.options import PROJECT_OPTION, parse_shots
 
 EPILOG = (
     "Examples:\n\n"
@@ -22,19 +23,6 @@ EPILOG = (
     "versions, seed, command, wall time) and predictions.jsonl (id, prompt, prediction, references, tokens in/out, "
     "shots used, truncation). Score a run with `lifecycle eval run --rescore RUN_ID`."
 )
-
-
-def _parse_ks(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        ks = list(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
-    except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a comma-separated list of integers, e.g. 0,1,3",
-                                 param_hint="--shots") from None
-    if not ks or min(ks) < 0:
-        raise typer.BadParameter("give one or more K >= 0, e.g. 0,1,3", param_hint="--shots")
-    return ks
 
 
 @app.command("generate", epilog=EPILOG)
@@ -51,7 +39,7 @@ def generate_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Override the config's seed (sampling)."),
     show: int = typer.Option(3, "--show", min=0, help="Examples to print side by side."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with examples/s and tokens/s."),
-    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Project folder (default: found from here)."),
+    project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Generate predictions for the dataset, one run per number of shots K."""
     from lifecycle.generation.display import print_side_by_side, print_summary
@@ -70,7 +58,7 @@ def generate_cmd(
                                      "settings in its run.yaml", param_hint="--resume")
         results = [resume_generate(proj, resume, progress=progress)]
     else:
-        request = GenerateRequest(shots=_parse_ks(shots), limit=limit, config=config, preset=preset,
+        request = GenerateRequest(shots=parse_shots(shots), limit=limit, config=config, preset=preset,
                                   prompt_config=prompt_config, prompt_preset=prompt_preset, model=model, data=data,
                                   seed=seed)
         results = run_generate(proj, request, progress=progress)
