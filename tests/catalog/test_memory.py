@@ -56,9 +56,9 @@ def _real_step_bytes(model_dir, method: str, batch: int, seq: int) -> int:
         arch = "decoder"
     train = method != "inference"
     if method == "lora":
-        from lifecycle.catalog.memory import MemoryRequest, _apply_lora
+        from lifecycle.catalog.memory import MemoryRequest, _apply_peft
 
-        model = _apply_lora(model, MemoryRequest("lora", "fp32", batch, seq, 4))
+        model = _apply_peft(model, MemoryRequest("lora", "fp32", batch, seq, 4))
     model.train(train)
     tracker = _tracker_class()()
     tracker.existing = {id(t.untyped_storage()) for t in (*model.parameters(), *model.buffers())}
