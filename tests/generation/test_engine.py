@@ -39,6 +39,19 @@ def test_greedy_batched_equals_one_at_a_time(loaded, prompts):
     assert [g.tokens_in for g in batched] == [len(loaded.tokenizer(p)["input_ids"]) for p in prompts]
 
 
+def test_encoder_groups_of_similar_length_give_the_same_outputs(loaded_t5, prompts):
+    """Seq2seq batches are encoded in small length-sorted groups (each padded only to its own
+    longest row), then decoded together: outputs equal one example at a time."""
+    settings = GenerationSettings(max_new_tokens=12, max_batch_size=8)
+    engine = Engine(loaded_t5, settings)
+    engine.encoder_group_tokens = 1  # one row per group: the most splitting there can be
+    batched = engine.generate(prompts)
+    assert max(engine.stats.batch_sizes) > 1
+    lengths = {len(loaded_t5.tokenizer(p)["input_ids"]) for p in prompts}
+    assert len(lengths) > 1, "the prompts must differ in length for groups to matter"
+    assert [g.token_ids for g in batched] == [g.token_ids for g in _one_at_a_time(loaded_t5, settings, prompts)]
+
+
 def test_outputs_match_plain_transformers_generate(loaded, prompts):
     settings = GenerationSettings(max_new_tokens=10, min_new_tokens=10)
     gens = Engine(loaded, settings).generate(prompts)
