@@ -61,8 +61,10 @@ class CheckContext:
         return self._config("finetune")
 
     def path(self, relative: str | Path) -> Path:
-        p = Path(relative)
-        return p if p.is_absolute() else self.root / p
+        """A project-relative path from a config, resolved like everywhere else (`Project.path`)."""
+        from lifecycle.project import Project
+
+        return Project(self.root).path(relative)
 
     def shown(self, path: Path) -> str:
         try:
