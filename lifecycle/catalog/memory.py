@@ -7,6 +7,12 @@ tensors (`simulate.py`), so it follows the model's real code. Steps are simulate
 and extrapolated linearly in the number of layers (every layer saves the same activations, caches the
 same keys and values, owns the same gradients and optimizer states); each candidate peak moment is
 extrapolated on its own and the largest is taken.
+
+On CPU the process needs more than the bytes PyTorch holds: glibc's malloc raises its mmap
+threshold (up to 32 MiB) as large blocks are freed, then serves activation-sized blocks from its
+heap and keeps freed ones resident. That retention is not a property of the model's code, so it is
+not simulated; it is measured (`benchmarks/bench_memory.py`) and added as a share of the bytes the
+forward pass creates (`CPU_ALLOCATOR_RETENTION`). GPU estimates count what PyTorch allocates.
 """
 
 from __future__ import annotations
@@ -22,8 +28,17 @@ DType = Literal["fp32", "bf16", "int8", "int4"]
 METHODS: tuple[str, ...] = ("inference", "full", "lora", "qlora", "ia3", "prompt_tuning")
 PEFT_METHODS = ("lora", "qlora", "ia3", "prompt_tuning")
 DTYPES: tuple[str, ...] = ("fp32", "bf16", "int8", "int4")
+DEVICES: tuple[str, ...] = ("gpu", "cpu")
 BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
 GIB = 1024**3
+# Peak RSS above the simulated live bytes, as a share of the forward's bytes (activations, plus
+# the KV cache for inference), measured with glibc 2.36 on 13 shapes (flan-t5-small/base, gpt2,
+# distilbert; inference, full, LoRA; batch 2-16 x 128-512 tokens): 0.18-0.49 for training,
+# 0.36-0.72 for inference (smaller, noisier amounts). 0.3 puts every case within 0.90-1.09 of the
+# measured peak; the benchmark prints it per case.
+CPU_ALLOCATOR_RETENTION = 0.3
+# Part of every cached estimate's key: change it when the estimator's answers change.
+ESTIMATOR_VERSION = f"2-cpu{CPU_ALLOCATOR_RETENTION}"
 
 
 @dataclass(frozen=True)
@@ -35,14 +50,22 @@ class MemoryRequest:
     lora_r: int = 8
     target_modules: tuple[str, ...] | None = None
     num_virtual_tokens: int = 20
+    device: str = "gpu"
+    target_len: int | None = None  # training: target tokens (see `step_lengths`)
+    lora_dropout: float = 0.0  # > 0: peft keeps a dropped-out copy of each adapted layer's input
+
 
     def check(self) -> "MemoryRequest":
         if self.method not in METHODS:
             raise CatalogError(f"unknown method '{self.method}'; use one of {', '.join(METHODS)}")
         if self.dtype not in DTYPES:
             raise CatalogError(f"unknown dtype '{self.dtype}'; use one of {', '.join(DTYPES)}")
-        if self.batch_size < 1 or self.seq_len < 1 or self.lora_r < 1:
-            raise CatalogError("batch size, sequence length and LoRA rank must be at least 1")
+        if not 0 <= self.lora_dropout < 1:
+            raise CatalogError(f"LoRA dropout must be in [0, 1), not {self.lora_dropout}")
+        if self.device not in DEVICES:
+            raise CatalogError(f"unknown device '{self.device}'; use one of {', '.join(DEVICES)}")
+        if self.batch_size < 1 or self.seq_len < 1 or self.lora_r < 1 or (self.target_len or 1) < 1:
+            raise CatalogError("batch size, sequence and target lengths and LoRA rank must be at least 1")
         if self.method == "full" and self.dtype in ("int8", "int4"):
             raise CatalogError(f"full fine-tuning cannot train {self.dtype} weights",
                                hint="use --dtype bf16 or fp32, or --method qlora for a quantized base")
@@ -50,6 +73,18 @@ class MemoryRequest:
             raise CatalogError(f"qlora trains adapters on a quantized base; --dtype {self.dtype} is not quantized",
                                hint="use --dtype int4 (or int8), or --method lora for a bf16/fp32 base")
         return self
+
+    def step_lengths(self, architecture: str) -> tuple[int, int | None]:
+        """(input length, decoder length) of the simulated step. In training, `target_len` is the
+        decoder's length for an encoder-decoder (default: `seq_len`) and is appended to the one
+        sequence of a decoder-only model (prompt + target); inference and encoders ignore it."""
+        if self.method == "inference" or not self.target_len:
+            return self.seq_len, None
+        if architecture == "encoder-decoder":
+            return self.seq_len, self.target_len
+        if architecture == "decoder":
+            return self.seq_len + self.target_len, None
+        return self.seq_len, None
 
     @property
     def compute_dtype(self) -> str:
@@ -66,6 +101,8 @@ class MemoryEstimate:
     seq_len: int
     parameters: int
     trainable_parameters: int
+    device: str = "gpu"
+    target_len: int | None = None
     components: dict[str, int] = field(default_factory=dict)  # bytes, in display order
     notes: list[str] = field(default_factory=list)
 
@@ -150,7 +187,8 @@ def _peft_config(model, request: MemoryRequest):
         return IA3Config(target_modules=targets, feedforward_modules=ff)
     defaults = constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     targets = list(request.target_modules) if request.target_modules else defaults.get(model_type, "all-linear")
-    return LoraConfig(r=request.lora_r, lora_alpha=2 * request.lora_r, target_modules=targets, lora_dropout=0.0)
+    return LoraConfig(r=request.lora_r, lora_alpha=2 * request.lora_r, target_modules=targets,
+                      lora_dropout=request.lora_dropout)
 
 
 def _apply_peft(model, request: MemoryRequest):
@@ -197,7 +235,9 @@ def _simulate(spec, request: MemoryRequest):
     from lifecycle.catalog.simulate import simulate_step
 
     train = request.method != "inference"
-    kw = dict(architecture=spec.architecture, train=train, batch_size=request.batch_size, seq_len=request.seq_len)
+    seq_len, target_len = request.step_lengths(spec.architecture)
+    kw = dict(architecture=spec.architecture, train=train, batch_size=request.batch_size, seq_len=seq_len,
+              target_len=target_len)
     keys = _layer_keys(spec.config)
     depth = _depth(spec.config, keys) if keys else None
     if not depth or depth <= 3:
@@ -215,16 +255,21 @@ def _extrapolate(two: int, three: int, depth: int) -> int:
 
 def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16", batch_size: int = 1,
                     seq_len: int = 512, *, lora_r: int = 8, target_modules=None,
-                    num_virtual_tokens: int = 20, trust_remote_code: bool = False) -> MemoryEstimate:
+                    num_virtual_tokens: int = 20, device: str = "gpu", target_len: int | None = None,
+                    lora_dropout: float = 0.0, trust_remote_code: bool = False) -> MemoryEstimate:
     """Memory for running (`inference`) or training (`full`, `lora`, `qlora`, `ia3`, `prompt_tuning`) a model.
 
     `ref_or_config`: a catalog id, a local folder, a cached hub id, a transformers config or
-    catalog-style dims. Components (bytes): weights, then what the step adds at its peak."""
+    catalog-style dims. `seq_len`: input tokens; `target_len` (training): target tokens, the
+    decoder's length for an encoder-decoder or appended to a decoder-only model's sequence.
+    Components (bytes): weights, then what the step adds at its peak, then (device "cpu") what the
+    C allocator keeps resident beyond that."""
     from lifecycle.catalog.params import as_spec
     from lifecycle.catalog.simulate import Moment
 
     request = MemoryRequest(method, dtype, batch_size, seq_len, lora_r,
-                            tuple(target_modules) if target_modules else None, num_virtual_tokens).check()
+                            tuple(target_modules) if target_modules else None, num_virtual_tokens, device,
+                            target_len, lora_dropout).check()
     spec = as_spec(ref_or_config, trust_remote_code=trust_remote_code)
     params, buffers, trainable = _weights_and_counts(spec, request)
     base_params = params
@@ -240,7 +285,13 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
         moment = max(moments, key=lambda m: m.peak)
         sim_states = _extrapolate(one.optimizer_states, two.optimizer_states, depth)
     peak, at = moment.peak, moment.at_peak
-    est = MemoryEstimate(spec.label, request.method, request.dtype, batch_size, seq_len, base_params, trainable)
+    est = MemoryEstimate(spec.label, request.method, request.dtype, batch_size, seq_len, base_params, trainable,
+                         request.device, target_len)
+    if target_len:
+        sim_len, dec_len = request.step_lengths(spec.architecture)
+        est.notes.append(f"encoder {sim_len} tokens, decoder {dec_len} tokens" if dec_len else
+                         f"one sequence of {sim_len} tokens (input and target)" if sim_len != seq_len else
+                         f"target length not used ({'inference' if request.method == 'inference' else spec.architecture})")
     comps = {"weights": weight_bytes(params, buffers, request.dtype)}
     if request.method == "inference":
         kv = kv_cache_bytes(spec, request)
@@ -261,6 +312,14 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
                          "writes that layer's gradients, so the two only partly add up")
         est.notes.append("AdamW states take the trainable parameters' dtype (torch's zeros_like); for mixed "
                          "precision with fp32 master weights and states, estimate with --dtype fp32")
+    if request.device == "cpu":
+        forward = comps["activations"] + comps.get("kv_cache", 0)
+        comps["allocator_retention"] = int(CPU_ALLOCATOR_RETENTION * forward)
+        est.notes.append(f"CPU: glibc malloc keeps freed activation-sized blocks resident; counted as "
+                         f"{CPU_ALLOCATOR_RETENTION:g} x the forward's bytes (measured 0.18-0.72, benchmarks/bench_memory.py)")
+    else:
+        est.notes.append("GPU: what PyTorch allocates; the CUDA context (~0.3-0.5 GiB per process) and the "
+                         "caching allocator's fragmentation come on top")
     if request.method == "qlora" or request.dtype in ("int8", "int4"):
         est.notes.append(f"{request.dtype} weights as accelerate counts them (every tensor quantized); "
                          "compute, cache and activations in bf16")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lifecycle.catalog import CatalogEntry, licence_ok, load_catalog
+from lifecycle.cache import JsonCache
 from lifecycle.errors import CatalogError, DataError, located
+from lifecycle.project import TOOL_DIR
 
 GIB = 1024**3
 DEFAULT_CPU_MEMORY_GIB = 16.0
@@ -76,12 +78,15 @@ def fits_memory(model_ref, method: str, hardware, *, batch_size: int = 1, seq_le
     budget = hardware if isinstance(hardware, Budget) else (
         Budget(int(hardware), "gpu", "given") if isinstance(hardware, (int, float)) else budget_for(hardware))
     dtype = dtype or ("int4" if method == "qlora" else budget.dtype)
-    est = estimate_memory(model_ref, method, dtype, batch_size, seq_len)
-    need = est.total_bytes
+    est = estimate_memory(model_ref, method, dtype, batch_size, seq_len, device=budget.device)
+    ok, reason = _memory_verdict(est.total_bytes, method, dtype, batch_size, seq_len, budget)
+    return ok, reason, est
+
+
+def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, seq_len: int, budget: Budget):
     verdict = "fits" if need <= budget.bytes else "does not fit"
-    reason = (f"{method} in {dtype} (batch {batch_size}, {seq_len} tokens) needs {need / GIB:.1f} GiB; "
-              f"{verdict} in {budget.describe()}")
-    return need <= budget.bytes, reason, est
+    return need <= budget.bytes, (f"{method} in {dtype} (batch {batch_size}, {seq_len} tokens) needs "
+                                  f"{need / GIB:.1f} GiB; {verdict} in {budget.describe()}")
 
 
 def data_tokens(sample: Path) -> tuple[int, str]:
@@ -140,6 +145,7 @@ class SelectionRequest:
     budget: Budget
     tokens: int
     batch_size: int = 1
+    cache: JsonCache | None = None  # estimates already simulated for this project (.lifecycle/cache/)
 
 
 def evaluate_candidate(entry: CatalogEntry, req: SelectionRequest) -> Candidate:
@@ -171,18 +177,41 @@ def _memory_criterion(entry: CatalogEntry, req: SelectionRequest, cand: Candidat
         return Criterion("memory", False, f"weights alone need {weights / GIB:.1f} GiB in {dtype}; "
                          f"budget {req.budget.describe()}")
     seq = max(128, req.tokens)
-    ok, reason, est = fits_memory(entry.id, req.method, req.budget, batch_size=req.batch_size, seq_len=seq, dtype=dtype)
-    cand.memory_bytes = est.total_bytes
+    cand.memory_bytes = _estimated_bytes(entry, req, dtype, seq)
+    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, seq, req.budget)
     return Criterion("memory", ok, reason)
 
 
-def rank(req: SelectionRequest, only: list[str] | None = None) -> list[Candidate]:
+def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest, dtype: str, seq_len: int) -> int:
+    """The estimator's total, from the project's cache when this exact question was asked before
+    (each answer simulates a step: about a second per model)."""
+    from lifecycle.catalog.memory import ESTIMATOR_VERSION, estimate_memory
+    from lifecycle.runs.store import stable_hash
+
+    key = stable_hash({"config": entry.config, "method": req.method, "dtype": dtype, "batch": req.batch_size,
+                       "seq_len": seq_len, "device": req.budget.device, "estimator": ESTIMATOR_VERSION})
+    name = f"estimate:{entry.id}"
+    cached = req.cache.get(name, key) if req.cache else None
+    if isinstance(cached, int):
+        return cached
+    need = estimate_memory(entry.id, req.method, dtype, req.batch_size, seq_len, device=req.budget.device).total_bytes
+    if req.cache:
+        req.cache.put(name, key, need)
+    return need
+
+
+def rank(req: SelectionRequest, only: list[str] | None = None, progress=None) -> list[Candidate]:
     """Every (or the named) catalog model evaluated; best first: all criteria passed, then the
-    most criteria passed, then instruction-tuned, then the largest (more capacity for the budget)."""
+    most criteria passed, then instruction-tuned, then the largest (more capacity for the budget).
+    `progress(done, total, model_id)` is called before each candidate."""
     from lifecycle.catalog import get_entry
 
     entries = [get_entry(i) for i in only] if only else list(load_catalog())
-    cands = [evaluate_candidate(e, req) for e in entries]
+    cands = []
+    for i, entry in enumerate(entries):
+        if progress:
+            progress(i, len(entries), entry.id)
+        cands.append(evaluate_candidate(entry, req))
     return sorted(cands, key=lambda c: (not c.ok, -c.passed, not c.entry.instruction_tuned, -c.entry.parameters))
 
 
@@ -197,7 +226,8 @@ def request_for_project(project, *, gpu_memory: str | None = None, memory: str |
         if project.path(project.manifest.adaptation.finetune).is_file():
             batch = project.finetune_config().training.batch_size
     req = SelectionRequest(scope.task.value, scope.commercial_use, method,
-                           budget_for(scope.hardware, gpu_memory=gpu_memory, memory=memory), tokens, batch)
+                           budget_for(scope.hardware, gpu_memory=gpu_memory, memory=memory), tokens, batch,
+                           JsonCache(project.root / TOOL_DIR / "cache" / "estimates.json"))
     return req, note
 
 

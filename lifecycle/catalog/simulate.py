@@ -126,13 +126,13 @@ def meta_to_fake(model, fake_mode):
     return model
 
 
-def _inputs(model, architecture: str, batch_size: int, seq_len: int, train: bool):
+def _inputs(model, architecture: str, batch_size: int, seq_len: int, train: bool, target_len: int | None = None):
     import torch
 
     vocab = model.config.get_text_config().vocab_size
     ids = torch.randint(0, vocab, (batch_size, seq_len))
     if architecture == "encoder-decoder":
-        dec = ids if train else ids[:, :1]
+        dec = (torch.randint(0, vocab, (batch_size, target_len)) if target_len else ids) if train else ids[:, :1]
         kw = dict(input_ids=ids, decoder_input_ids=dec, use_cache=not train)
         return {**kw, "labels": dec} if train else kw
     if architecture == "decoder":
@@ -148,18 +148,20 @@ def _loss(out):
 
 
 def simulate_step(build, *, architecture: str, train: bool, batch_size: int, seq_len: int,
-                  optimizer: bool = True) -> StepPeak:
+                  optimizer: bool = True, target_len: int | None = None) -> StepPeak:
     """Build the model on the meta device with `build()`, turn it into fake tensors, run one
     inference forward or one training step (forward, backward, AdamW step) and return the peak of
-    bytes the step created.
+    bytes the step created. `target_len`: an encoder-decoder's decoder length in training (default
+    `seq_len`).
 
     The peak of a second training step is the first step's forward/backward peak plus the AdamW
     states that then already exist, or the optimizer step itself, whichever is larger."""
     with quiet():
-        return _simulate_step(build, architecture, train, batch_size, seq_len, optimizer)
+        return _simulate_step(build, architecture, train, batch_size, seq_len, optimizer, target_len)
 
 
-def _simulate_step(build, architecture: str, train: bool, batch_size: int, seq_len: int, optimizer: bool) -> StepPeak:
+def _simulate_step(build, architecture: str, train: bool, batch_size: int, seq_len: int, optimizer: bool,
+                   target_len: int | None) -> StepPeak:
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -171,7 +173,7 @@ def _simulate_step(build, architecture: str, train: bool, batch_size: int, seq_l
         with fake_mode:
             model.train(train)
             tracker.existing = {id(t.untyped_storage()) for t in (*model.parameters(), *model.buffers())}
-            inputs = _inputs(model, architecture, batch_size, seq_len, train)
+            inputs = _inputs(model, architecture, batch_size, seq_len, train, target_len)
             if not train:
                 moments: list[Moment] = []
                 if architecture == "encoder-decoder":

@@ -33,7 +33,7 @@ def baseline(ctx):
     if not zero:
         other = (f" ({len(runs)} eval runs on this eval set, none zero-shot with {model})" if runs
                  else _stale_note(ctx, runs))
-        return todo(f"no run yet: no zero-shot baseline{other}", f"run `lifecycle eval run --shots 0`",
+        return todo(f"no run yet: no zero-shot baseline{other}", "run `lifecycle eval run --shots 0`",
                     eval_key=eval_key)
     run = zero[-1]
     ev = metric_of(run, _headline(ctx))

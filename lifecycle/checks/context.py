@@ -3,7 +3,6 @@ configs, the data sample, the run store, attestations, and a small cache for mea
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -117,23 +116,11 @@ class CheckContext:
         return self.root / ".lifecycle" / CACHE_FILE
 
     def cache_get(self, check_id: str, key: str) -> dict | None:
-        try:
-            data = json.loads(self.cache_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        entry = data.get(check_id) if isinstance(data, dict) else None
-        return entry.get("outcome") if isinstance(entry, dict) and entry.get("key") == key else None
+        from lifecycle.cache import JsonCache
+
+        return JsonCache(self.cache_path).get(check_id, key)
 
     def cache_put(self, check_id: str, key: str, outcome: dict[str, Any]) -> None:
-        from lifecycle.config.yaml_io import atomic_write_text
+        from lifecycle.cache import JsonCache
 
-        try:
-            data = json.loads(self.cache_path.read_text(encoding="utf-8"))
-            data = data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            data = {}
-        data[check_id] = {"key": key, "outcome": outcome}
-        try:
-            atomic_write_text(self.cache_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-        except OSError:  # a read-only project still gets its answer, just not cached
-            return
+        JsonCache(self.cache_path).put(check_id, key, outcome)

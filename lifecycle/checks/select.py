@@ -79,16 +79,17 @@ def _memory_request(ctx) -> dict:
     dtype = {"fp32": "fp32", "bf16": "bf16", "fp16": "bf16"}.get(mc.dtype)
     if dtype is None:  # auto: what loading picks (bf16 on GPUs, fp32 on CPU)
         dtype = "bf16" if scope.hardware.device.value == "gpu" else "fp32"
-    batch, seq_len, lora_r = 1, 512, 8
+    batch, seq_len, target_len, lora_r, dropout = 1, 512, None, 8, 0.0
     if method != "inference":
         report = ctx.validation.get("finetune")
         if report is not None and report.ok:
             ft = report.value
             if method == "lora" and ft.method == "qlora":  # the estimator's qlora: a 4-bit frozen base
                 method, dtype = "qlora", "int4"
-            batch, lora_r = ft.training.batch_size, ft.peft.r
-            seq_len = (ft.data.max_source_tokens or 512) + (ft.data.max_target_tokens or 0)
-    return {"method": method, "dtype": dtype, "batch_size": batch, "seq_len": seq_len, "lora_r": lora_r}
+            batch, lora_r, dropout = ft.training.batch_size, ft.peft.r, ft.peft.dropout
+            seq_len, target_len = ft.data.max_source_tokens or 512, ft.data.max_target_tokens
+    return {"method": method, "dtype": dtype, "batch_size": batch, "seq_len": seq_len, "target_len": target_len,
+            "lora_r": lora_r, "lora_dropout": dropout, "device": scope.hardware.device.value}
 
 
 def _capacity_gib(ctx) -> tuple[float | None, str]:
@@ -113,7 +114,8 @@ def _estimate(ctx, request: dict):
     ref = str(ctx.path(mc.model)) if ctx.path(mc.model).is_dir() else mc.model
     try:
         est = estimate_memory(ref, request["method"], request["dtype"], request["batch_size"],
-                              request["seq_len"], lora_r=request["lora_r"],
+                              request["seq_len"], lora_r=request["lora_r"], device=request["device"],
+                              target_len=request["target_len"], lora_dropout=request["lora_dropout"],
                               trust_remote_code=mc.trust_remote_code)
     except (ModelLoadError, CatalogError) as err:
         return todo(f"cannot estimate '{mc.model}': {str(err).splitlines()[0]}",
@@ -141,7 +143,8 @@ def memory(ctx):
             return est
         ctx.cache_put("select.memory", key, est)
     capacity, where = _capacity_gib(ctx)
-    what = (f"{request['method']} in {request['dtype']} (batch {request['batch_size']}, {request['seq_len']} "
+    tokens = f"{request['seq_len']}" + (f"+{request['target_len']}" if request["target_len"] else "")
+    what = (f"{request['method']} in {request['dtype']} (batch {request['batch_size']}, {tokens} "
             f"tokens) needs {est['total_gib']:.2f} GiB")
     evidence = {"model": mc.model, **request, "estimate_gib": round(est["total_gib"], 3),
                 "capacity_gib": round(capacity, 3) if capacity else None, "components": est["components"]}

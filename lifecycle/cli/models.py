@@ -137,6 +137,8 @@ def show_cmd(
     "  lifecycle models estimate google/flan-t5-base --method inference --dtype bf16\n\n"
     "  lifecycle models estimate meta-llama/Llama-3.1-8B-Instruct --method qlora --dtype int4 --batch-size 4 --seq-len 1024\n\n"
     "  lifecycle models estimate ./models/my-model --method full --dtype fp32 --json\n\n"
+    "  lifecycle models estimate google/flan-t5-small --method lora --dtype fp32 --device cpu -b 4 -s 256\n\n"
+    "  lifecycle models estimate google/flan-t5-base --method full --seq-len 512 --target-len 128\n\n"
     "Weights match `accelerate estimate-memory`; the rest comes from simulating the step on fake tensors.",
 )
 def estimate_cmd(
@@ -144,8 +146,11 @@ def estimate_cmd(
     method: str = typer.Option("inference", "--method", help="inference, full, lora, qlora, ia3 or prompt_tuning."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="fp32, bf16, int8 or int4 (default: bf16; int4 for qlora)."),
     batch_size: int = typer.Option(1, "--batch-size", "-b", min=1, help="Sequences per step."),
-    seq_len: int = typer.Option(512, "--seq-len", "-s", min=1, help="Tokens per sequence."),
+    seq_len: int = typer.Option(512, "--seq-len", "-s", min=1, help="Input tokens per sequence."),
+    target_len: Optional[int] = typer.Option(None, "--target-len", min=1, help="Training: target tokens; an encoder-decoder's decoder length (default: --seq-len), appended to a decoder-only sequence."),
+    device: str = typer.Option("gpu", "--device", help="gpu (what PyTorch allocates) or cpu (adds what glibc malloc keeps resident)."),
     lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank (lora/qlora)."),
+    lora_dropout: float = typer.Option(0.0, "--lora-dropout", help="LoRA dropout; above 0 peft keeps a dropped-out copy of each adapted layer's input."),
     target_modules: Optional[str] = typer.Option(None, "--target-modules", help="LoRA layers, comma-separated (default: peft's per-architecture choice)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a local model's own Python code."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -156,13 +161,15 @@ def estimate_cmd(
     dtype = dtype or ("int4" if method == "qlora" else "bf16")
     targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
     est = estimate_memory(model, method, dtype, batch_size, seq_len, lora_r=lora_r, target_modules=targets,
+                          device=device, target_len=target_len, lora_dropout=lora_dropout,
                           trust_remote_code=trust_remote_code)
     if as_json:
         typer.echo(json.dumps(est.to_dict(), indent=2))
         return
     from rich.table import Table
 
-    title = (f"{est.model}: {method}, {dtype}, batch {batch_size} x {seq_len} tokens; "
+    tokens = f"{seq_len}+{target_len}" if target_len else f"{seq_len}"
+    title = (f"{est.model}: {method}, {dtype} on {device.upper()}, batch {batch_size} x {tokens} tokens; "
              f"{est.parameters:,} parameters" + (f", {est.trainable_parameters:,} trainable" if method != "inference" else ""))
     table = Table(title=title)
     table.add_column("component")
@@ -175,6 +182,26 @@ def estimate_cmd(
     con.print(table)
     for note in est.notes:
         con.print(f"  note: {note}")
+
+
+def _rank_with_progress(rank, req, only):
+    """Each uncached memory estimate simulates a step (about a second a model): show which one runs,
+    on stderr and only on a terminal."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return rank(req, only)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("ranking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, model_id: str) -> None:
+            bar.update(task, completed=done, total=total, description=model_id)
+
+        return rank(req, only, progress)
 
 
 @app.command(
@@ -207,7 +234,7 @@ def select_cmd(
     from lifecycle.catalog.selection import rank
 
     req, data_note = request_for_project(proj, gpu_memory=gpu_memory, memory=memory)
-    cands = rank(req, only)
+    cands = _rank_with_progress(rank, req, only)
     shown = cands[:top] if top else cands
     if as_json:
         typer.echo(json.dumps({"task": req.task, "method": req.method, "budget_bytes": req.budget.bytes,

@@ -107,7 +107,7 @@ def last_complete_checkpoint(folder: Path, warn=print) -> Path:
             for torn in problems:
                 _set_aside(torn[0])
             if problems:
-                warn(f"warning: skipped incomplete checkpoint(s) "
+                warn("warning: skipped incomplete checkpoint(s) "
                      + "; ".join(f"{p.name}: {why}" for p, why in problems)
                      + f"; resuming from {path.name}")
             return path

@@ -66,36 +66,22 @@ def find_baseline(project, eval_key: str):
     return runs[-1] if runs else None
 
 
-def _scores_of(project, run):
-    from lifecycle.evaluation.predictions import align
-    from lifecycle.evaluation.runner import prepare
-    from lifecycle.evaluation.scoring import score
-
-    ctx = prepare(project)
-    aligned = align(run.read_predictions(), ctx.evalset, source=f"run {run.id}")
-    scores, _ = score(aligned.predictions, aligned.references, ctx.requests, ctx.stats)
-    return aligned.ids, scores, ctx
-
-
 def compare_with_baseline(project, tuned_eval, baseline) -> dict:
-    """Paired bootstrap + permutation test per metric (difference = tuned - baseline)."""
-    from lifecycle.evaluation.stats import compare_scores
+    """Paired bootstrap + permutation test per metric (difference = tuned - baseline), through
+    `lifecycle eval compare`'s own path: it also leaves a compare run with report.md/.html."""
+    from lifecycle.evaluation.compare import CompareSettings, compare_runs
 
-    ids_b, base_scores, ctx = _scores_of(project, baseline)
-    ids_t, tuned_scores, _ = _scores_of(project, tuned_eval)
-    if list(ids_b) != list(ids_t):
-        raise RuntimeError("baseline and tuned predictions cover different examples")
+    cfg = project.eval_config()
+    settings = CompareSettings(samples=cfg.bootstrap_samples, confidence=cfg.confidence, seed=cfg.seed)
+    comparison = compare_runs(project, [baseline.id, tuned_eval.id], settings,
+                              argv=["lifecycle", "eval", "compare", baseline.id, tuned_eval.id])
     success = project.manifest.scope.success
-    out = {"baseline_run": baseline.id, "finetuned_run": tuned_eval.id, "n": len(ids_t),
+    out = {"baseline_run": baseline.id, "finetuned_run": tuned_eval.id, "n": comparison.n[tuned_eval.id],
+           "compare_run": comparison.run.id if comparison.run else None,
            "success_metric": success.metric, "metrics": {}}
-    for name in tuned_scores:
-        if name not in base_scores:
-            continue
-        hib = success.higher_is_better if name == success.metric else None
-        res = compare_scores(name, base_scores[name], tuned_scores[name], higher_is_better=hib,
-                             samples=ctx.stats.samples, confidence=ctx.stats.confidence, seed=ctx.stats.seed)
-        out["metrics"][name] = {"baseline": res.a, "finetuned": res.b, "difference": res.diff,
-                                "ci": list(res.ci), "p_value": res.p_value, "method": res.method}
+    for res in comparison.results[tuned_eval.id]:
+        out["metrics"][res.metric] = {"baseline": res.a, "finetuned": res.b, "difference": res.diff,
+                                      "ci": list(res.ci), "p_value": res.p_value, "method": res.method}
     m = out["metrics"].get(success.metric)
     if m:
         better = m["difference"] > 0 if success.higher_is_better else m["difference"] < 0
@@ -125,6 +111,7 @@ def evaluate_finetune(project, run, echo) -> dict | None:
     result = compare_with_baseline(project, tuned_eval, baseline)
     atomic_write_text(run.path / COMPARISON_FILE, json.dumps(result, indent=2) + "\n")
     run.update_meta(evaluation={"eval_run": tuned_eval.id, "baseline_run": baseline.id,
+                                "compare_run": result.get("compare_run"),
                                 "finetune_beats_baseline": result.get("finetune_beats_baseline"),
                                 "significant": result.get("significant")})
     m = result["metrics"].get(result["success_metric"])
@@ -133,4 +120,6 @@ def evaluate_finetune(project, run, echo) -> dict | None:
         echo(f"{result['success_metric']}: tuned {m['finetuned']:.4g} vs zero-shot {m['baseline']:.4g} "
              f"(difference {m['difference']:+.4g}, 95% CI {m['ci'][0]:+.4g}..{m['ci'][1]:+.4g}): fine-tuning {verdict} "
              f"the baseline{' (significant)' if result.get('significant') else ''}")
+    if result.get("compare_run"):
+        echo(f"paired comparison report: runs/{result['compare_run']}/report.html")
     return result

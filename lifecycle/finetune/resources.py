@@ -56,8 +56,8 @@ def gib(n: float | int | None) -> str:
 
 
 def memory_estimate(model_ref: str, method: str, *, precision: str, batch_size: int, seq_len: int, lora_r: int,
-                    target_modules: list[str] | None, num_virtual_tokens: int = 20,
-                    trust_remote_code: bool = False) -> dict:
+                    target_modules: list[str] | None, num_virtual_tokens: int = 20, device: str = "gpu",
+                    target_len: int | None = None, lora_dropout: float = 0.0, trust_remote_code: bool = False) -> dict:
     """The foundation's estimator for this method as configured. Where it cannot simulate a
     prompt-tuning step on fake tensors, the step is asked as LoRA with r=1 on the same frozen base
     (an upper bound on prompt tuning's tiny trainable part), and the result says so."""
@@ -69,7 +69,9 @@ def memory_estimate(model_ref: str, method: str, *, precision: str, batch_size: 
     def ask(as_method: str, r: int):
         return estimate_memory(model_ref, as_method, dtype, batch_size, max(1, seq_len), lora_r=r,
                                target_modules=target_modules if as_method in ("lora", "qlora", "ia3") else None,
-                               num_virtual_tokens=num_virtual_tokens, trust_remote_code=trust_remote_code)
+                               num_virtual_tokens=num_virtual_tokens, device=device, target_len=target_len,
+                               lora_dropout=lora_dropout if as_method == method else 0.0,  # not the stand-in's
+                               trust_remote_code=trust_remote_code)
 
     note = None
     try:

@@ -195,18 +195,22 @@ def run_job(spec: JobSpec) -> JobResult:
     say = echo if is_main else (lambda _msg: None)
     targets = f" on {', '.join(plan.target_modules)}" if plan.target_modules else ""
     say(f"method {ft.method}{targets}: trainable params {trainable:,} of {total:,} ({100 * trainable / total:.4f}%)")
-    seq_len = max(len(f["input_ids"]) + (len(f["labels"]) if encoder_decoder else 0) for f in train_features)
+    # the longest example sets the peak batch: its input, and (encoder-decoder) its decoder length
+    seq_len = max(len(f["input_ids"]) for f in train_features)
+    target_len = max(len(f["labels"]) for f in train_features) if encoder_decoder else None
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     estimate = memory_estimate(spec.model_ref, ft.method, precision=precision, batch_size=ft.training.batch_size,
                                seq_len=seq_len, lora_r=ft.peft.r, target_modules=plan.target_modules,
-                               num_virtual_tokens=ft.peft.num_virtual_tokens,
+                               num_virtual_tokens=ft.peft.num_virtual_tokens, device="gpu" if device == "cuda" else "cpu",
+                               target_len=target_len, lora_dropout=ft.peft.dropout,
                                trust_remote_code=spec.trust_remote_code)
     if "error" in estimate:
         say(f"memory estimate unavailable ({estimate['error']})")
     else:
         parts = ", ".join(f"{k} {gib(v)}" for k, v in estimate["components"].items())
-        say(f"memory estimate ({ft.method}, batch {ft.training.batch_size}, {seq_len} tokens): "
+        tokens = f"{seq_len}+{target_len}" if target_len else f"{seq_len}"
+        say(f"memory estimate ({ft.method}, batch {ft.training.batch_size}, {tokens} tokens): "
             f"{gib(estimate['total_bytes'])} ({parts})")
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     say(f"{len(train_features)} training examples, {'seq2seq' if encoder_decoder else 'causal (prompt masked)'}, "
         f"device {device}, precision {'fp32' if precision == 'no' else precision}, world size {args.world_size}")
 

@@ -39,7 +39,8 @@ def test_estimate_weights_component_matches_accelerate():
     assert est.parameters == 76_961_152
 
 
-def _real_step_bytes(model_dir, method: str, batch: int, seq: int) -> int:
+def _real_step_bytes(model_dir, method: str, batch: int, seq: int, target_len: int | None = None,
+                     lora_dropout: float = 0.0) -> int:
     """The same live-bytes tracker, on real tensors: the peak a real CPU step creates."""
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
@@ -58,11 +59,11 @@ def _real_step_bytes(model_dir, method: str, batch: int, seq: int) -> int:
     if method == "lora":
         from lifecycle.catalog.memory import MemoryRequest, _apply_peft
 
-        model = _apply_peft(model, MemoryRequest("lora", "fp32", batch, seq, 4))
+        model = _apply_peft(model, MemoryRequest("lora", "fp32", batch, seq, 4, lora_dropout=lora_dropout))
     model.train(train)
     tracker = _tracker_class()()
     tracker.existing = {id(t.untyped_storage()) for t in (*model.parameters(), *model.buffers())}
-    inputs = _inputs(model, arch, batch, seq, train)
+    inputs = _inputs(model, arch, batch, seq, train, target_len)
     if not train:
         with torch.no_grad(), tracker:
             model(**inputs)
@@ -116,6 +117,69 @@ def test_depth_extrapolation_matches_full_simulation(dims, method):
     assert est.total_bytes - est.components["weights"] - est.components.get("adapter_weights", 0) == \
         pytest.approx(full.peak, rel=0.03)
     assert _simulate(spec, req)[1] is not None  # it really did extrapolate
+
+
+@pytest.mark.parametrize("method", ["inference", "lora"])
+def test_cpu_estimate_adds_allocator_retention(method):
+    """On CPU the forward's bytes are scaled by the measured glibc retention; nothing else moves."""
+    from lifecycle.catalog.memory import CPU_ALLOCATOR_RETENTION
+
+    gpu = estimate_memory("gpt2", method, "fp32", 2, 64)
+    cpu = estimate_memory("gpt2", method, "fp32", 2, 64, device="cpu")
+    assert "allocator_retention" not in gpu.components and gpu.device == "gpu"
+    forward = gpu.components["activations"] + gpu.components.get("kv_cache", 0)
+    assert cpu.components.pop("allocator_retention") == int(CPU_ALLOCATOR_RETENTION * forward) > 0
+    assert cpu.components == gpu.components
+    assert any("glibc" in n for n in cpu.notes) and any("CUDA context" in n for n in gpu.notes)
+    with pytest.raises(CatalogError, match="unknown device 'tpu'"):
+        estimate_memory("gpt2", method, "fp32", 2, 64, device="tpu")
+
+
+@pytest.mark.parametrize("fixture", ["tiny_t5", "tiny_gpt2"])
+def test_lora_dropout_is_simulated_like_a_real_step(request, fixture):
+    """peft applies dropout to each adapted layer's input: the copies and masks it keeps for
+    backward are in the estimate when the config trains with dropout, as in a real step."""
+    from lifecycle.catalog.memory import MemoryRequest, _builder
+    from lifecycle.catalog.params import resolve_spec
+    from lifecycle.catalog.simulate import simulate_step
+
+    folder = request.getfixturevalue(fixture)
+    spec = resolve_spec(str(folder))
+    peaks = {}
+    for dropout in (0.0, 0.1):
+        req = MemoryRequest("lora", "fp32", 2, 24, 4, lora_dropout=dropout)
+        peaks[dropout] = simulate_step(_builder(spec, spec.config, req), architecture=spec.architecture,
+                                       train=True, batch_size=2, seq_len=24, optimizer=False).peak
+    assert peaks[0.1] > peaks[0.0]
+    assert peaks[0.1] == pytest.approx(_real_step_bytes(folder, "lora", 2, 24, lora_dropout=0.1), rel=0.02)
+    with pytest.raises(CatalogError, match="dropout"):
+        estimate_memory(str(folder), "lora", "fp32", 2, 24, lora_dropout=1.5)
+
+
+@pytest.mark.parametrize("method", ["full", "lora"])
+def test_target_length_sets_the_decoder_of_a_real_step(tiny_t5, tiny_gpt2, method):
+    """Encoder-decoder training: `target_len` is the decoder's length, and the simulated step
+    matches a real one with a 24-token input and a 6-token target. Decoder-only: the target is
+    appended to the one sequence."""
+    from lifecycle.catalog.memory import MemoryRequest, _builder
+    from lifecycle.catalog.params import resolve_spec
+    from lifecycle.catalog.simulate import simulate_step
+
+    spec = resolve_spec(str(tiny_t5))
+    req = MemoryRequest(method, "fp32", 2, 24, 4, target_len=6)
+    assert req.step_lengths("encoder-decoder") == (24, 6) and req.step_lengths("decoder") == (30, None)
+    sim = simulate_step(_builder(spec, spec.config, req), architecture=spec.architecture, train=True,
+                        batch_size=2, seq_len=24, target_len=6, optimizer=False)
+    assert sim.peak == pytest.approx(_real_step_bytes(tiny_t5, method, 2, 24, target_len=6), rel=0.02)
+
+    short = estimate_memory(str(tiny_t5), method, "fp32", 2, 24, lora_r=4, target_len=6)
+    same = estimate_memory(str(tiny_t5), method, "fp32", 2, 24, lora_r=4)
+    assert short.total_bytes < same.total_bytes and "decoder 6 tokens" in " ".join(short.notes)
+    gpt = estimate_memory(str(tiny_gpt2), method, "fp32", 2, 24, lora_r=4, target_len=6)
+    assert gpt.total_bytes == estimate_memory(str(tiny_gpt2), method, "fp32", 2, 30, lora_r=4).total_bytes
+    inference = estimate_memory(str(tiny_gpt2), "inference", "fp32", 2, 24, target_len=6)
+    assert "target length not used (inference)" in inference.notes
+    assert inference.total_bytes == estimate_memory(str(tiny_gpt2), "inference", "fp32", 2, 24).total_bytes
 
 
 def test_lora_trainable_count_matches_peft(tiny_gpt2):

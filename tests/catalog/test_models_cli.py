@@ -62,6 +62,21 @@ def test_estimate_table_and_local_folder(run_cli, tiny_t5):
     assert "weights" in r.stdout and "total (peak)" in r.stdout and "trainable" in r.stdout
 
 
+def test_estimate_cpu_device_shows_allocator_retention(run_cli):
+    r = run_cli("models", "estimate", "gpt2", "--method", "lora", "--dtype", "fp32", "--device", "cpu",
+                "-b", "2", "-s", "64", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["device"] == "cpu" and d["components"]["allocator_retention"] > 0
+    assert d["total_bytes"] == sum(d["components"].values())
+    r = run_cli("models", "estimate", "google/flan-t5-small", "--method", "full", "--dtype", "fp32",
+                "--seq-len", "64", "--target-len", "16")
+    assert r.returncode == 0, r.stderr
+    assert "batch 1 x 64+16 tokens" in r.stdout and "decoder 16 tokens" in r.stdout
+    r = run_cli("models", "estimate", "gpt2", "--device", "tpu")
+    assert r.returncode == 1 and "unknown device 'tpu'" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_estimate_bad_inputs(run_cli, tmp_path):
     r = run_cli("models", "estimate", "gpt2", "--method", "qlora", "--dtype", "bf16")
     assert r.returncode == 1 and "not quantized" in r.stderr

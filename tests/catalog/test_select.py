@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lifecycle.catalog.selection import parse_memory
+from lifecycle.catalog.selection import data_tokens, parse_memory
 
 FEW = ["google/flan-t5-small", "google/flan-t5-xl", "bert-base-uncased", "Qwen/Qwen2.5-3B-Instruct",
        "meta-llama/Llama-3.1-8B-Instruct"]
@@ -46,6 +46,36 @@ def test_gpu_memory_override_and_text_output(make_project, run_cli):
     assert r.returncode == 0, r.stderr
     assert "pass memory" in r.stdout and "--gpu-memory" in r.stdout
     assert "next: lifecycle select --apply meta-llama/Llama-3.1-8B-Instruct" in r.stdout
+
+
+@pytest.mark.slow
+def test_estimates_are_cached_per_question(make_project, run_cli):
+    """A repeated select reads the project's cache; a different question (longer data) or a damaged
+    cache file simulates again and gives the same answer as a fresh estimate."""
+    from lifecycle.catalog.memory import estimate_memory
+
+    root = make_project(task="summarization", gpu_memory_gib=None)  # CPU: fp32, allocator retention
+    cache = root / ".lifecycle" / "cache" / "estimates.json"
+    first = json.loads(run_cli("select", "--json", *_args("gpt2"), cwd=root).stdout)["candidates"][0]
+    stored = json.loads(cache.read_text())["estimate:openai-community/gpt2"]
+    assert stored["value"] == first["memory_bytes"]
+    seq_len = max(128, data_tokens(root / "data" / "sample.jsonl")[0])
+    assert first["memory_bytes"] == estimate_memory("gpt2", "inference", "fp32", 1, seq_len, device="cpu").total_bytes
+    # a planted value under the same key is what the next run reports: the cache is really read
+    stored["value"] = 123 * 1024**3
+    cache.write_text(json.dumps({"estimate:openai-community/gpt2": stored}))
+    again = json.loads(run_cli("select", "--json", *_args("gpt2"), cwd=root).stdout)["candidates"][0]
+    assert again["memory_bytes"] == 123 * 1024**3
+    assert not next(c for c in again["criteria"] if c["name"] == "memory")["passed"]
+    # longer data is another question (the sequence length grows)
+    with (root / "data" / "sample.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "long", "dialogue": "word " * 400, "summary": "x"}) + "\n")
+    longer = json.loads(run_cli("select", "--json", *_args("gpt2"), cwd=root).stdout)["candidates"][0]
+    assert first["memory_bytes"] < longer["memory_bytes"] < 123 * 1024**3
+    cache.write_text("{not json")
+    r = run_cli("select", "--json", *_args("gpt2"), cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["candidates"][0]["memory_bytes"] == longer["memory_bytes"]
 
 
 @pytest.mark.slow

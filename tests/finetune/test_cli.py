@@ -53,6 +53,13 @@ def test_finetune_writes_the_run_and_evaluates_against_the_zero_shot_baseline(ft
     assert "rougeL" in comparison["metrics"] and comparison["n"] == 8
     assert isinstance(comparison["finetune_beats_baseline"], bool)
     assert f"rougeL: tuned {comparison['metrics']['rougeL']['finetuned']:.4g}" in out
+    # the comparison is `lifecycle eval compare`'s own run: same numbers, with its report
+    compare_dir = root / "runs" / comparison["compare_run"]
+    paired = json.loads((compare_dir / "comparison.json").read_text())
+    assert paired["baseline_run"] == comparison["baseline_run"] and paired["runs"] == [comparison["finetuned_run"]]
+    rouge = paired["comparisons"][comparison["finetuned_run"]]["metrics"]["rougeL"]
+    assert rouge["diff"] == comparison["metrics"]["rougeL"]["difference"]
+    assert (compare_dir / "report.html").is_file() and f"runs/{compare_dir.name}/report.html" in out
 
     check = run_cli("check", "adapt", "--json", cwd=root)
     results = {r["id"]: r for r in json.loads(check.stdout)["results"]}
