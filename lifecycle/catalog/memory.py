@@ -34,8 +34,8 @@ GIB = 1024**3
 # Peak RSS above the simulated live bytes, as a share of the forward's bytes (activations, plus
 # the KV cache for inference), measured with glibc 2.36 on 13 shapes (flan-t5-small/base, gpt2,
 # distilbert; inference, full, LoRA; batch 2-16 x 128-512 tokens): 0.18-0.49 for training,
-# 0.36-0.72 for inference (smaller, noisier amounts). 0.3 puts every case within 0.90-1.09 of the
-# measured peak; the benchmark prints it per case.
+# 0.36-0.72 for inference (smaller, noisier amounts; repeated runs of one shape vary by ~5%). With
+# 0.3 the 13 cases came out at 0.89-1.10 of the measured peak; the benchmark prints each case.
 CPU_ALLOCATOR_RETENTION = 0.3
 # Part of every cached estimate's key: change it when the estimator's answers change.
 ESTIMATOR_VERSION = f"2-cpu{CPU_ALLOCATOR_RETENTION}"
@@ -53,7 +53,6 @@ class MemoryRequest:
     device: str = "gpu"
     target_len: int | None = None  # training: target tokens (see `step_lengths`)
     lora_dropout: float = 0.0  # > 0: peft keeps a dropped-out copy of each adapted layer's input
-
 
     def check(self) -> "MemoryRequest":
         if self.method not in METHODS:

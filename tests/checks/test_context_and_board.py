@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lifecycle.checks import run_checks
+from lifecycle.project import Project
 
 
 def _set(path, old, new):
@@ -102,9 +103,14 @@ def test_memory_against_declared_hardware(make_project, tiny_t5):
 
     root = make_project(model=tiny_t5, gpu_memory_gib=0.001, adaptation="peft")
     r = {r.id: r for r in run_checks(root, "select")}["select.memory"]
-    est = estimate_memory(str(tiny_t5), "lora", "bf16", 2, 512, lora_r=32)
-    assert r.evidence["estimate_gib"] == round(est.total_gib, 3)
-    assert (r.evidence["method"], r.evidence["dtype"], r.evidence["batch_size"]) == ("lora", "bf16", 2)
+    ft = Project(root).finetune_config()  # the planned training: input and target lengths, LoRA dropout
+    ev = r.evidence
+    assert (ev["seq_len"], ev["target_len"], ev["lora_dropout"], ev["device"]) == (
+        ft.data.max_source_tokens or 512, ft.data.max_target_tokens, ft.peft.dropout, "gpu")
+    est = estimate_memory(str(tiny_t5), "lora", "bf16", 2, ev["seq_len"], lora_r=32, target_len=ev["target_len"],
+                          lora_dropout=ev["lora_dropout"])
+    assert ev["estimate_gib"] == round(est.total_gib, 3)
+    assert (ev["method"], ev["dtype"], ev["batch_size"]) == ("lora", "bf16", 2)
     assert r.status == "fail" and "> one GPU with 0.001 GiB" in r.message
     _set(root / "lifecycle.yaml", "gpu_memory_gib: 0.001", "gpu_memory_gib: 24")
     r = {r.id: r for r in run_checks(root, "select")}["select.memory"]
