@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lifecycle.catalog import CatalogEntry, licence_ok, load_catalog
 from lifecycle.cache import JsonCache
-from lifecycle.errors import CatalogError, DataError, located
+from lifecycle.errors import CatalogError, DataError, LifecycleError, located
 from lifecycle.project import TOOL_DIR
 
 GIB = 1024**3
@@ -83,17 +83,25 @@ def fits_memory(model_ref, method: str, hardware, *, batch_size: int = 1, seq_le
     return ok, reason, est
 
 
-def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, seq_len: int, budget: Budget):
+def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, seq_len, budget: Budget):
     verdict = "fits" if need <= budget.bytes else "does not fit"
     return need <= budget.bytes, (f"{method} in {dtype} (batch {batch_size}, {seq_len} tokens) needs "
                                   f"{need / GIB:.1f} GiB; {verdict} in {budget.describe()}")
 
 
-def data_tokens(sample: Path) -> tuple[int, str]:
+def data_tokens(sample: Path, target_field: str | None = None) -> tuple[int, str]:
     """Longest example of the project's data in tokens (chars/4, no tokenizer offline), and how."""
+    tokens, _, note = data_lengths(sample, target_field)
+    return tokens, note
+
+
+def data_lengths(sample: Path, target_field: str | None = None) -> tuple[int, int, str]:
+    """(longest example, longest `target_field` value) in tokens, and how they were counted. The
+    example counts every text field plus the prompt's framing; the target alone sets a decoder's
+    length in seq2seq training."""
     if not sample.is_file():
         raise DataError(f"{sample}: file not found", hint="the scope's data sample is data/sample.jsonl")
-    longest = 0
+    longest = target = 0
     for n, line in enumerate(sample.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -105,9 +113,15 @@ def data_tokens(sample: Path) -> tuple[int, str]:
             raise DataError(located(sample, n, None, "each line must be a JSON object"))
         chars = sum(len(v) for v in row.values() if isinstance(v, str))
         longest = max(longest, chars)
+        value = row.get(target_field) if target_field else None
+        target = max(target, len(value) if isinstance(value, str) else 0)
     tokens = -(-longest // CHARS_PER_TOKEN) + PROMPT_OVERHEAD_TOKENS
-    return tokens, (f"longest example ~{tokens} tokens (characters/{CHARS_PER_TOKEN} + {PROMPT_OVERHEAD_TOKENS} "
-                    "for the prompt; no tokenizer offline)")
+    target_tokens = -(-target // CHARS_PER_TOKEN)
+    note = (f"longest example ~{tokens} tokens (characters/{CHARS_PER_TOKEN} + {PROMPT_OVERHEAD_TOKENS} "
+            "for the prompt; no tokenizer offline)")
+    if target_tokens:
+        note += f"; longest {target_field} ~{target_tokens} tokens"
+    return tokens, target_tokens, note
 
 
 @dataclass
@@ -143,8 +157,9 @@ class SelectionRequest:
     commercial_use: bool
     method: str
     budget: Budget
-    tokens: int
+    tokens: int  # the longest example with its prompt and target
     batch_size: int = 1
+    target_tokens: int = 0  # the longest target alone (0: unknown)
     cache: JsonCache | None = None  # estimates already simulated for this project (.lifecycle/cache/)
 
 
@@ -176,25 +191,33 @@ def _memory_criterion(entry: CatalogEntry, req: SelectionRequest, cand: Candidat
         cand.memory_bytes = int(weights)
         return Criterion("memory", False, f"weights alone need {weights / GIB:.1f} GiB in {dtype}; "
                          f"budget {req.budget.describe()}")
-    seq = max(128, req.tokens)
-    cand.memory_bytes = _estimated_bytes(entry, req, dtype, seq)
-    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, seq, req.budget)
+    seq, target = max(128, req.tokens), None
+    if req.method != "inference" and req.target_tokens:
+        # training: the input is the example without its target, the target the decoder's length
+        # (a decoder-only model's sequence is the two together, as the estimator counts it)
+        seq, target = max(128, req.tokens - req.target_tokens), req.target_tokens
+    cand.memory_bytes = _estimated_bytes(entry, req, dtype, seq, target)
+    tokens = f"{seq}+{target}" if target else seq
+    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, tokens, req.budget)
     return Criterion("memory", ok, reason)
 
 
-def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest, dtype: str, seq_len: int) -> int:
+def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest, dtype: str, seq_len: int,
+                     target_len: int | None) -> int:
     """The estimator's total, from the project's cache when this exact question was asked before
     (each answer simulates a step: about a second per model)."""
     from lifecycle.catalog.memory import ESTIMATOR_VERSION, estimate_memory
     from lifecycle.runs.store import stable_hash
 
     key = stable_hash({"config": entry.config, "method": req.method, "dtype": dtype, "batch": req.batch_size,
-                       "seq_len": seq_len, "device": req.budget.device, "estimator": ESTIMATOR_VERSION})
+                       "seq_len": seq_len, "target_len": target_len, "device": req.budget.device,
+                       "estimator": ESTIMATOR_VERSION})
     name = f"estimate:{entry.id}"
     cached = req.cache.get(name, key) if req.cache else None
     if isinstance(cached, int):
         return cached
-    need = estimate_memory(entry.id, req.method, dtype, req.batch_size, seq_len, device=req.budget.device).total_bytes
+    need = estimate_memory(entry.id, req.method, dtype, req.batch_size, seq_len, device=req.budget.device,
+                           target_len=target_len).total_bytes
     if req.cache:
         req.cache.put(name, key, need)
     return need
@@ -219,7 +242,11 @@ def request_for_project(project, *, gpu_memory: str | None = None, memory: str |
     """(SelectionRequest, note on how the data's length was measured) from the project's scope."""
     scope = project.manifest.scope
     method = METHOD_FOR_ADAPTATION[scope.adaptation.value]
-    tokens, note = data_tokens(project.path(project.manifest.data.sample))
+    try:
+        target_field = project.prompt_config().target_field
+    except LifecycleError:  # an invalid prompt config: `lifecycle validate` says why; count whole examples
+        target_field = None
+    tokens, target_tokens, note = data_lengths(project.path(project.manifest.data.sample), target_field)
     batch = 1
     if method != "inference":
         batch = 8
@@ -227,7 +254,7 @@ def request_for_project(project, *, gpu_memory: str | None = None, memory: str |
             batch = project.finetune_config().training.batch_size
     req = SelectionRequest(scope.task.value, scope.commercial_use, method,
                            budget_for(scope.hardware, gpu_memory=gpu_memory, memory=memory), tokens, batch,
-                           JsonCache(project.root / TOOL_DIR / "cache" / "estimates.json"))
+                           target_tokens, JsonCache(project.root / TOOL_DIR / "cache" / "estimates.json"))
     return req, note
 
 

@@ -79,6 +79,26 @@ def test_estimates_are_cached_per_question(make_project, run_cli):
 
 
 @pytest.mark.slow
+def test_training_estimate_splits_input_and_target(make_project, run_cli):
+    """PEFT on a seq2seq model: the decoder's length is the longest summary, not the whole example."""
+    from lifecycle.catalog.memory import estimate_memory
+    from lifecycle.catalog.selection import data_lengths
+
+    root = make_project(task="summarization", adaptation="peft", gpu_memory_gib=8.0)
+    tokens, target, note = data_lengths(root / "data" / "sample.jsonl", "summary")
+    assert 0 < target < tokens and "longest summary" in note
+    r = run_cli("select", "--json", *_args("google/flan-t5-small"), cwd=root)
+    assert r.returncode == 0, r.stderr
+    cand = json.loads(r.stdout)["candidates"][0]
+    seq = max(128, tokens - target)
+    mem = next(c for c in cand["criteria"] if c["name"] == "memory")
+    assert f"{seq}+{target} tokens" in mem["reason"]
+    batch = int(mem["reason"].split("(batch ")[1].split(",")[0])
+    assert cand["memory_bytes"] == estimate_memory("google/flan-t5-small", "lora", "bf16", batch, seq,
+                                                   target_len=target).total_bytes
+
+
+@pytest.mark.slow
 def test_context_window_against_data(make_project, run_cli):
     root = make_project(task="summarization")
     long = "word " * 3000  # ~3,800 tokens by chars/4: beyond FLAN-T5's 512
