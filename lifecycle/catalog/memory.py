@@ -120,6 +120,11 @@ class MemoryEstimate:
         return d
 
 
+def tokens_label(seq_len: int, target_len: int | None) -> str:
+    """How a request's lengths are printed: "512" or, with a target, "512+128"."""
+    return f"{seq_len}+{target_len}" if target_len else f"{seq_len}"
+
+
 # --------------------------------------------------------------------------- model building
 
 def _layer_keys(config) -> list[str]:

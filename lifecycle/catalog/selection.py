@@ -79,13 +79,13 @@ def fits_memory(model_ref, method: str, hardware, *, batch_size: int = 1, seq_le
         Budget(int(hardware), "gpu", "given") if isinstance(hardware, (int, float)) else budget_for(hardware))
     dtype = dtype or ("int4" if method == "qlora" else budget.dtype)
     est = estimate_memory(model_ref, method, dtype, batch_size, seq_len, device=budget.device)
-    ok, reason = _memory_verdict(est.total_bytes, method, dtype, batch_size, seq_len, budget)
+    ok, reason = _memory_verdict(est.total_bytes, method, dtype, batch_size, str(seq_len), budget)
     return ok, reason, est
 
 
-def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, seq_len, budget: Budget):
+def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, tokens: str, budget: Budget):
     verdict = "fits" if need <= budget.bytes else "does not fit"
-    return need <= budget.bytes, (f"{method} in {dtype} (batch {batch_size}, {seq_len} tokens) needs "
+    return need <= budget.bytes, (f"{method} in {dtype} (batch {batch_size}, {tokens} tokens) needs "
                                   f"{need / GIB:.1f} GiB; {verdict} in {budget.describe()}")
 
 
@@ -183,7 +183,7 @@ def evaluate_candidate(entry: CatalogEntry, req: SelectionRequest) -> Candidate:
 
 
 def _memory_criterion(entry: CatalogEntry, req: SelectionRequest, cand: Candidate) -> Criterion:
-    from lifecycle.catalog.memory import BYTES_PER_PARAM
+    from lifecycle.catalog.memory import BYTES_PER_PARAM, tokens_label
 
     dtype = "int4" if req.method == "qlora" else req.budget.dtype
     weights = entry.parameters * BYTES_PER_PARAM[dtype]
@@ -197,8 +197,8 @@ def _memory_criterion(entry: CatalogEntry, req: SelectionRequest, cand: Candidat
         # (a decoder-only model's sequence is the two together, as the estimator counts it)
         seq, target = max(128, req.tokens - req.target_tokens), req.target_tokens
     cand.memory_bytes = _estimated_bytes(entry, req, dtype, seq, target)
-    tokens = f"{seq}+{target}" if target else seq
-    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, tokens, req.budget)
+    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, tokens_label(seq, target),
+                                 req.budget)
     return Criterion("memory", ok, reason)
 
 

@@ -126,6 +126,7 @@ def _estimate(ctx, request: dict):
 @register("select.memory", "select", "the model fits the declared hardware for the planned adaptation",
           heavy=True)
 def memory(ctx):
+    from lifecycle.catalog.memory import tokens_label
     from lifecycle.checks.registry import Outcome
     from lifecycle.runs.store import stable_hash
 
@@ -143,7 +144,7 @@ def memory(ctx):
             return est
         ctx.cache_put("select.memory", key, est)
     capacity, where = _capacity_gib(ctx)
-    tokens = f"{request['seq_len']}" + (f"+{request['target_len']}" if request["target_len"] else "")
+    tokens = tokens_label(request["seq_len"], request["target_len"])
     what = (f"{request['method']} in {request['dtype']} (batch {request['batch_size']}, {tokens} "
             f"tokens) needs {est['total_gib']:.2f} GiB")
     evidence = {"model": mc.model, **request, "estimate_gib": round(est["total_gib"], 3),

@@ -156,7 +156,7 @@ def estimate_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Memory for inference, full fine-tuning, LoRA or QLoRA, with a breakdown."""
-    from lifecycle.catalog.memory import estimate_memory
+    from lifecycle.catalog.memory import estimate_memory, tokens_label
 
     dtype = dtype or ("int4" if method == "qlora" else "bf16")
     targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
@@ -168,8 +168,8 @@ def estimate_cmd(
         return
     from rich.table import Table
 
-    tokens = f"{seq_len}+{target_len}" if target_len else f"{seq_len}"
-    title = (f"{est.model}: {method}, {dtype} on {device.upper()}, batch {batch_size} x {tokens} tokens; "
+    title = (f"{est.model}: {method}, {dtype} on {device.upper()}, batch {batch_size} x "
+             f"{tokens_label(seq_len, target_len)} tokens; "
              f"{est.parameters:,} parameters" + (f", {est.trainable_parameters:,} trainable" if method != "inference" else ""))
     table = Table(title=title)
     table.add_column("component")

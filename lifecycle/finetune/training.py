@@ -208,8 +208,9 @@ def run_job(spec: JobSpec) -> JobResult:
         say(f"memory estimate unavailable ({estimate['error']})")
     else:
         parts = ", ".join(f"{k} {gib(v)}" for k, v in estimate["components"].items())
-        tokens = f"{seq_len}+{target_len}" if target_len else f"{seq_len}"
-        say(f"memory estimate ({ft.method}, batch {ft.training.batch_size}, {tokens} tokens): "
+        from lifecycle.catalog.memory import tokens_label
+
+        say(f"memory estimate ({ft.method}, batch {ft.training.batch_size}, {tokens_label(seq_len, target_len)} tokens): "
             f"{gib(estimate['total_bytes'])} ({parts})")
     say(f"{len(train_features)} training examples, {'seq2seq' if encoder_decoder else 'causal (prompt masked)'}, "
         f"device {device}, precision {'fp32' if precision == 'no' else precision}, world size {args.world_size}")
