@@ -89,12 +89,6 @@ def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, tokens:
                                   f"{need / GIB:.1f} GiB; {verdict} in {budget.describe()}")
 
 
-def data_tokens(sample: Path, target_field: str | None = None) -> tuple[int, str]:
-    """Longest example of the project's data in tokens (chars/4, no tokenizer offline), and how."""
-    tokens, _, note = data_lengths(sample, target_field)
-    return tokens, note
-
-
 def data_lengths(sample: Path, target_field: str | None = None) -> tuple[int, int, str]:
     """(longest example, longest `target_field` value) in tokens, and how they were counted. The
     example counts every text field plus the prompt's framing; the target alone sets a decoder's

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lifecycle.catalog.selection import data_tokens, parse_memory
+from lifecycle.catalog.selection import data_lengths, parse_memory
 
 FEW = ["google/flan-t5-small", "google/flan-t5-xl", "bert-base-uncased", "Qwen/Qwen2.5-3B-Instruct",
        "meta-llama/Llama-3.1-8B-Instruct"]
@@ -59,7 +59,7 @@ def test_estimates_are_cached_per_question(make_project, run_cli):
     first = json.loads(run_cli("select", "--json", *_args("gpt2"), cwd=root).stdout)["candidates"][0]
     stored = json.loads(cache.read_text())["estimate:openai-community/gpt2"]
     assert stored["value"] == first["memory_bytes"]
-    seq_len = max(128, data_tokens(root / "data" / "sample.jsonl")[0])
+    seq_len = max(128, data_lengths(root / "data" / "sample.jsonl")[0])
     assert first["memory_bytes"] == estimate_memory("gpt2", "inference", "fp32", 1, seq_len, device="cpu").total_bytes
     # a planted value under the same key is what the next run reports: the cache is really read
     stored["value"] = 123 * 1024**3
@@ -82,7 +82,6 @@ def test_estimates_are_cached_per_question(make_project, run_cli):
 def test_training_estimate_splits_input_and_target(make_project, run_cli):
     """PEFT on a seq2seq model: the decoder's length is the longest summary, not the whole example."""
     from lifecycle.catalog.memory import estimate_memory
-    from lifecycle.catalog.selection import data_lengths
 
     root = make_project(task="summarization", adaptation="peft", gpu_memory_gib=8.0)
     tokens, target, note = data_lengths(root / "data" / "sample.jsonl", "summary")
