@@ -77,6 +77,16 @@ class RunError(LifecycleError):
     """A run folder is missing, incomplete or inconsistent."""
 
 
+class LockedError(LifecycleError):
+    """Another live process is writing this file or run; nothing was changed."""
+
+
+class RunInterruptedError(LifecycleError):
+    """Ctrl-C or SIGTERM stopped a run; it is recorded `interrupted` and can be resumed."""
+
+    exit_code = 130
+
+
 class FinetuneError(LifecycleError):
     """Fine-tuning configuration, checkpoint or resume problem."""
 

@@ -8,10 +8,9 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION, parse_shots
+from lifecycle.cli.options import sub_app, PROJECT_OPTION, parse_shots
 
-eval_app = typer.Typer(
+eval_app = sub_app(
     help="Evaluation: offline metrics, eval runs with confidence intervals, sweeps, comparisons, reports.",
     epilog="Examples:\n\n"
     "  lifecycle eval metrics\n\n"
@@ -20,10 +19,7 @@ eval_app = typer.Typer(
     "  lifecycle eval sweep --grid configs/sweep.yaml\n\n"
     "  lifecycle eval compare RUN_A RUN_B\n\n"
     "  lifecycle eval export --to lm-eval",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(eval_app, name="eval")
 
 
 @eval_app.command(
@@ -99,10 +95,3 @@ def run_cmd(
     if strict and not outcome.targets_met:
         raise typer.Exit(1)
 
-
-def _register_more() -> None:
-    # Further commands live in their own modules, each adding to `eval_app`.
-    from lifecycle.cli import eval_init, eval_more  # noqa: F401
-
-
-_register_more()

@@ -10,12 +10,11 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION
+from lifecycle.cli.options import sub_app, PROJECT_OPTION
 
 METHODS = ("full", "lora", "prompt_tuning", "ia3", "qlora")
 
-finetune_app = typer.Typer(
+finetune_app = sub_app(
     help="Fine-tune the project's model (full, lora, prompt_tuning, ia3, qlora) on configs/finetune.yaml, "
     "then evaluate it against the zero-shot baseline.",
     epilog="Examples:\n\n"
@@ -25,9 +24,8 @@ finetune_app = typer.Typer(
     "  lifecycle finetune --launch accelerate --config-file configs/accelerate/multi_gpu.yaml\n\n"
     "  lifecycle finetune merge RUN --out models/merged",
     invoke_without_command=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=False,  # a bare `lifecycle finetune` trains
 )
-app.add_typer(finetune_app, name="finetune")
 
 
 def _method(value: Optional[str]) -> Optional[str]:

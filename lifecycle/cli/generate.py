@@ -8,8 +8,7 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION, parse_shots
+from lifecycle.cli.options import sub_app, PROJECT_OPTION, parse_shots
 
 EPILOG = (
     "Examples:\n\n"
@@ -24,6 +23,8 @@ EPILOG = (
     "shots used, truncation). Score a run with `lifecycle eval run --rescore RUN_ID`."
 )
 
+
+app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
 
 @app.command("generate", epilog=EPILOG)
 def generate_cmd(

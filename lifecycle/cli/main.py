@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 
 import typer
 
 from lifecycle import __version__
+from lifecycle.cli import eval as eval_cli
+from lifecycle.cli import eval_init, eval_more  # noqa: F401  (commands of `eval`)
+from lifecycle.cli import finetune, generate, models, new, project_cmds, prompt
 
 app = typer.Typer(
     name="lifecycle",
@@ -34,29 +36,33 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Settings:
+    """Root options, carried to every command through the click context (ctx.obj)."""
+
+    def __init__(self) -> None:
+        self.verbose = False
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show full tracebacks on errors."),
 ) -> None:
-    if verbose:
-        os.environ["LIFECYCLE_VERBOSE"] = "1"
+    if isinstance(ctx.obj, Settings):
+        ctx.obj.verbose = verbose
 
 
-def _register() -> None:
-    # Each module adds its commands to `app`; importing them is cheap (no heavy imports).
-    from lifecycle.cli import (  # noqa: F401
-        new, project_cmds, models, prompt, generate, eval as eval_cmds, finetune,
-    )
-    for group in app.registered_groups:  # sub-apps too: plain help everywhere (see above)
-        group.typer_instance.rich_markup_mode = None
-
-
-_register()
-
-
-def _verbose() -> bool:
-    return os.environ.get("LIFECYCLE_VERBOSE") == "1" or "--verbose" in sys.argv[1:] or "-v" in sys.argv[1:2]
+# The composition root: each cli module defines its own Typer and never imports this module back,
+# so the command order and help style do not depend on import order. A new stage adds its lines here.
+app.add_typer(new.app)                      # new
+app.add_typer(project_cmds.app)             # validate, check, status, schema
+app.add_typer(models.app)                   # select
+app.add_typer(generate.app)                 # generate
+app.add_typer(models.models_app, name="models")
+app.add_typer(prompt.prompt_app, name="prompt")
+app.add_typer(eval_cli.eval_app, name="eval")
+app.add_typer(finetune.finetune_app, name="finetune")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -69,11 +75,12 @@ def run(argv: list[str] | None = None) -> None:
 
     from lifecycle.errors import LifecycleError
 
+    settings = Settings()
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False, obj=settings)
         code = rv if isinstance(rv, int) else 0
     except LifecycleError as err:
-        if _verbose():
+        if settings.verbose:
             traceback.print_exc()
         typer.echo(f"error: {err}", err=True)
         if err.hint:

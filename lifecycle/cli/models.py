@@ -10,20 +10,16 @@ from typing import List, Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION
+from lifecycle.cli.options import sub_app, PROJECT_OPTION
 
-models_app = typer.Typer(
+models_app = sub_app(
     name="models",
     help="The built-in model catalog: list, show, and estimate memory.",
     epilog="Examples:\n\n"
     "  lifecycle models ls --task summarization --max-params 3B\n\n"
     "  lifecycle models show google/flan-t5-base\n\n"
     "  lifecycle models estimate google/flan-t5-base --method lora --dtype bf16 --batch-size 8 --seq-len 512",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(models_app, name="models")
 
 GIB = 1024**3
 
@@ -203,6 +199,8 @@ def _rank_with_progress(rank, req, only):
 
         return rank(req, only, progress)
 
+
+app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
 
 @app.command(
     "select",

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
+from lifecycle.cli.options import sub_app
 
 EPILOG = (
     "Examples:\n\n"
@@ -32,6 +32,8 @@ EPILOG = (
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
+
+app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
 
 @app.command(
     "new",

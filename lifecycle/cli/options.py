@@ -10,6 +10,17 @@ import typer
 PROJECT_OPTION = typer.Option(None, "--project", "-p", help="Project folder (default: found from here).")
 
 
+def sub_app(**kwargs) -> typer.Typer:
+    """A command group (or a module's top-level verbs) with the CLI's shared settings.
+
+    Plain click help (rich_markup_mode=None) is set here, at construction, so it never depends on
+    which module was imported first; lifecycle.cli.main composes the apps and nothing imports it back.
+    """
+    settings = {"no_args_is_help": True, "add_completion": False,
+                "context_settings": {"help_option_names": ["-h", "--help"]}, **kwargs}
+    return typer.Typer(rich_markup_mode=None, **settings)
+
+
 def parse_shots(text: Optional[str], example: str = "0,1,3") -> Optional[list[int]]:
     """`"3,0,1"` -> `[0, 1, 3]` (sorted, unique); None stays None. Bad input: a --shots usage error."""
     if text is None:

@@ -8,8 +8,7 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION
+from lifecycle.cli.options import sub_app, PROJECT_OPTION
 
 _SYMBOL = {"pass": "[green]PASS[/green]", "fail": "[red]FAIL[/red]", "todo": "[yellow]TODO[/yellow]"}
 
@@ -25,6 +24,8 @@ def _console(err: bool = False):
 
     return Console(stderr=err, highlight=False, soft_wrap=True)
 
+
+app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
 
 @app.command(
     "validate",

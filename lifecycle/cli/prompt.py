@@ -9,19 +9,15 @@ from typing import Optional
 
 import typer
 
-from lifecycle.cli.main import app
-from lifecycle.cli.options import PROJECT_OPTION, parse_shots
+from lifecycle.cli.options import sub_app, PROJECT_OPTION, parse_shots
 
-prompt_app = typer.Typer(
+prompt_app = sub_app(
     help="Prompts: the exact text a model sees, its token budget, built-in presets.",
     epilog="Examples:\n\n"
     "  lifecycle prompt render --shots 2\n\n"
     "  lifecycle prompt budget --shots 0,1,3,5\n\n"
     "  lifecycle prompt presets --task summarization",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(prompt_app, name="prompt")
 
 _MODEL = typer.Option(None, "--model", "-m", help="Hub id or local folder; overrides configs/model.yaml.")
 _CONFIG = typer.Option(None, "--config", "-c", help="Prompt config file (default: configs/prompt.yaml).")

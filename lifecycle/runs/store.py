@@ -17,17 +17,23 @@ import getpass
 import hashlib
 import json
 import os
+import signal
+import socket
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import yaml
 
-from lifecycle.errors import DataError, RunError, did_you_mean
+from lifecycle.errors import DataError, RunError, RunInterruptedError, did_you_mean
 from lifecycle.config.yaml_io import atomic_write_text, dump_yaml
+from lifecycle.locking import FileLock, is_locked
 
 RUN_FILE = "run.yaml"
+STATUSES = ("running", "complete", "failed", "interrupted")
 PREDICTIONS_FILE = "predictions.jsonl"
 METRICS_FILE = "metrics.json"
 _VERSIONED = ("lifecycle", "genai-lifecycle", "torch", "transformers", "peft", "accelerate",
@@ -65,6 +71,19 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """SIGTERM raises KeyboardInterrupt in the main thread, so a `kill` is recorded like Ctrl-C.
+    Returns the function that restores the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def _current_user() -> str:
     try:
         return getpass.getuser()
@@ -78,6 +97,7 @@ class Run:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._meta: dict | None = None
+        self._lock: FileLock | None = None
 
     @property
     def id(self) -> str:
@@ -101,8 +121,71 @@ class Run:
         return str(self.meta.get("kind", ""))
 
     @property
-    def status(self) -> str:
+    def recorded_status(self) -> str:
         return str(self.meta.get("status", "unknown"))
+
+    @property
+    def status(self) -> str:
+        """The recorded status, except that a `running` run whose writer is gone (its lock is free:
+        killed, crashed, or it could not record its end on a full disk) is `interrupted`."""
+        status = self.recorded_status
+        if status == "running" and self.meta.get("owner") and not self.is_being_written():
+            return "interrupted"
+        return status
+
+    def is_being_written(self) -> bool:
+        """Whether a live process holds this run (this process included)."""
+        return (self._lock is not None and self._lock.held) or is_locked(self.path)
+
+    # ownership: one writer at a time --------------------------------------------------------
+    def claim(self, *, timeout: float = 0.0) -> "Run":
+        """Become this run's only writer (resume, rescore): a second writer gets a one-line error."""
+        if self._lock is None or not self._lock.held:
+            self._lock = FileLock(self.path).acquire(timeout=timeout, what=f"run {self.id}")
+        return self
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def ensure_writable(self, action: str, *, hint: str | None = None) -> None:
+        """Finished runs are immutable: refuse to write results into a complete run."""
+        if self.recorded_status == "complete":
+            raise RunError(f"run {self.id} is complete and finished runs are never changed; cannot {action}",
+                           hint=hint or "start a new run instead")
+
+    @contextmanager
+    def recording(self, *, resume_hint: str | None = None) -> Iterator["Run"]:
+        """Claim the run for the block and record how it ended, in one place: `complete` on success
+        (unless the block finished it itself), `interrupted` on Ctrl-C or SIGTERM (raised as
+        RunInterruptedError with how to resume), `failed` on any other exception (re-raised)."""
+        self.claim()
+        restore = _sigterm_as_interrupt()
+        try:
+            yield self
+        except KeyboardInterrupt as err:
+            self._record_end("interrupted", "interrupted (Ctrl-C or SIGTERM)")
+            raise RunInterruptedError(f"run {self.id} interrupted; its finished work is kept",
+                                      hint=resume_hint) from err
+        except BaseException as err:
+            self._record_end("failed", f"{type(err).__name__}: {err}")
+            raise
+        else:
+            if self.recorded_status == "running":
+                self.finish("complete")
+        finally:
+            restore()
+            self.release()
+
+    def _record_end(self, status: str, error: str) -> None:
+        # On a full disk this write can fail too; the released lock then still tells readers
+        # that the run is no longer running (see `status`), so the original error is what surfaces.
+        try:
+            self._meta = None  # the block may have written run.yaml through another Run object
+            if self.recorded_status == "running":
+                self.finish(status, error=error[:2000])
+        except (OSError, RunError):
+            pass
 
     def write_meta(self, meta: dict) -> None:
         self._meta = dict(meta)
@@ -114,9 +197,13 @@ class Run:
         self.write_meta(meta)
 
     def finish(self, status: str = "complete", **fields: Any) -> None:
+        if status not in STATUSES:
+            raise RunError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
         started = self.meta.get("started_monotonic_unix")
         wall = round(time.time() - started, 3) if started else None
         self.update_meta(status=status, finished=utc_now(), wall_time_s=wall, **fields)
+        if status != "running":
+            self.release()
 
     # predictions ---------------------------------------------------------------------------
     @property
@@ -228,6 +315,7 @@ class RunStore:
             "created": utc_now(),
             "started_monotonic_unix": time.time(),
             "user": _current_user(),
+            "owner": {"pid": os.getpid(), "host": socket.gethostname()},
             "command": list(argv if argv is not None else sys.argv),
             "model": model or {},
             "dataset": dataset or {},
@@ -237,8 +325,17 @@ class RunStore:
             "versions": library_versions(),
         }
         meta.update(extra or {})
+        run.claim()  # held until finish() or process exit: readers see a live writer
         run.write_meta(meta)
         return run
+
+    @contextmanager
+    def new_run(self, kind: str, *, resume_hint: str | None = None, **fields: Any) -> Iterator[Run]:
+        """`with store.new_run("eval", config=...) as run:` a run whose end status is recorded
+        by `Run.recording` (complete / interrupted / failed)."""
+        run = self.create(kind, **fields)
+        with run.recording(resume_hint=resume_hint):
+            yield run
 
     def list(self, kind: str | None = None, status: str | None = None) -> list[Run]:
         """Runs oldest first (folder names start with the UTC time)."""
