@@ -1,4 +1,4 @@
-# Two commands on a fresh machine (Python >= 3.10):
+# Two commands on a fresh machine (Python >= 3.11):
 #   make demo   set up .venv, scaffold a demo project, show its status board and checklists
 #   make test   set up .venv and run the test suite (what CI runs)
 VENV ?= .venv
