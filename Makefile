@@ -22,11 +22,13 @@ setup: $(VENV)/.installed
 
 demo: setup
 	mkdir -p $(DEMO_PARENT)
-	$(VENV)/bin/lifecycle new $(DEMO_NAME) -o $(DEMO_PARENT) --no-input --task summarization --force \
+	rm -rf $(DEMO)  # the demo folder is the Makefile's own (under build/)
+	$(VENV)/bin/lifecycle new $(DEMO_NAME) -o $(DEMO_PARENT) --no-input --task summarization \
 	  --use-case "Summarize customer support dialogues so agents can pick up a case in seconds"
 	cd $(DEMO) && $(CURDIR)/$(VENV)/bin/lifecycle status && $(CURDIR)/$(VENV)/bin/lifecycle check
 
 test: setup
+	$(VENV)/bin/ruff check lifecycle tests benchmarks
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: setup

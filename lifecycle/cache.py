@@ -18,7 +18,7 @@ class JsonCache:
     def _load(self) -> dict:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # a cache that does not read is a miss
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -28,10 +28,13 @@ class JsonCache:
 
     def put(self, name: str, key: str, value: Any) -> None:
         from lifecycle.config.yaml_io import atomic_write_text
+        from lifecycle.errors import LockedError
+        from lifecycle.locking import locked
 
-        data = self._load()
-        data[name] = {"key": key, "value": value}
-        try:
-            atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-        except OSError:  # a read-only project still gets its answer, just not cached
+        try:  # read-modify-write under the file's lock: parallel commands never drop each other's entries
+            with locked(self.path, timeout=10):
+                data = self._load()
+                data[name] = {"key": key, "value": value}
+                atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        except (OSError, LockedError):  # a read-only or busy project still gets its answer, just not cached
             return

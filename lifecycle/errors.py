@@ -108,3 +108,22 @@ def did_you_mean(name: str, choices, *, kind: str = "name") -> str:
         shown = ", ".join(choices[:12]) + (" ..." if len(choices) > 12 else "")
         msg += f"; known: {shown}"
     return msg
+
+
+def os_error_line(err: OSError) -> tuple[str, str]:
+    """(message, hint) for an OSError that reached the CLI boundary: the file it concerns, what
+    happened, and for a full disk how much space is left where it was writing."""
+    import errno
+    import shutil
+
+    where = err.filename or "a file"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        free = ""
+        folder = Path(str(err.filename)).parent if err.filename else None
+        if folder is not None and folder.exists():
+            free = f", {shutil.disk_usage(folder).free / 2**20:.1f} MiB free there"
+        what = "file too large for this filesystem" if err.errno == errno.EFBIG else "the disk is full"
+        return (f"{where}: could not write it ({what}{free})",
+                "free disk space, then run the same command again (an interrupted run resumes with --resume)")
+    return (f"{where}: {err.strerror or err}",
+            "check that the path exists and that you may read and write it")

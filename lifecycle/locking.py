@@ -1,6 +1,6 @@
 """Advisory file locks and appends that cannot interleave, for files several processes share.
 
-Locks are `fcntl.flock` on a sidecar `<name>.lock` file: the kernel drops them when the holder
+Locks are `fcntl.flock` on a sidecar `.<name>.lock` file: the kernel drops them when the holder
 exits for any reason (SIGKILL included), so a lock never outlives its process and a held lock is
 proof of a live writer. That is what lets readers tell a run that is still being written from one
 whose process died.
@@ -19,8 +19,9 @@ from typing import Iterator
 from lifecycle.errors import LockedError
 
 def lock_path(path: str | Path) -> Path:
+    """`dir/.lock` for a folder, `.name.lock` beside a file (hidden; `.*.lock` in .gitignore)."""
     p = Path(path)
-    return p.with_name(p.name + ".lock") if not p.is_dir() else p / ".lock"
+    return p / ".lock" if p.is_dir() else p.with_name(f".{p.name}.lock")
 
 
 class FileLock:
@@ -63,6 +64,12 @@ class FileLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    def __del__(self) -> None:  # a lock whose owner object is gone must not outlive it in this process
+        try:
+            self.release()
+        except OSError:
+            pass
 
     def __enter__(self) -> "FileLock":
         return self.acquire() if self._fd is None else self

@@ -13,20 +13,14 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lifecycle.tasks import TASKS, Task  # noqa: F401  (Task is part of this module's API)
+
 MANIFEST_FILE = "lifecycle.yaml"
 SCHEMA_VERSION = 1
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Task(str, Enum):
-    summarization = "summarization"
-    classification = "classification"
-    question_answering = "question_answering"
-    translation = "translation"
-    chat = "chat"
 
 
 class Sensitivity(str, Enum):
@@ -47,14 +41,9 @@ class Device(str, Enum):
     cpu = "cpu"
 
 
-# The success metric a task gets unless the team says otherwise, and a modest first target.
-DEFAULT_METRIC = {
-    Task.summarization: ("rougeL", 0.30),
-    Task.classification: ("accuracy", 0.85),
-    Task.question_answering: ("token_f1", 0.70),
-    Task.translation: ("sacrebleu", 25.0),
-    Task.chat: ("rougeL", 0.25),
-}
+# The success metric a task gets unless the team says otherwise, and a modest first target
+# (from the task registry).
+DEFAULT_METRIC = {Task(t.name): (t.default_metric, t.default_target) for t in TASKS.values()}
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -106,6 +95,9 @@ class Scope(Strict):
     hardware: Hardware = Field(default_factory=Hardware)
     success: Success
     adaptation: Adaptation = Adaptation.prompting
+    labels: Optional[list[str]] = Field(
+        default=None, description="Classification: the label set answers are scored against "
+        "(configs/prompt.yaml `labels` overrides it).")
 
 
 class Selection(Strict):
@@ -127,6 +119,12 @@ class EvaluationFiles(Strict):
 class Integration(Strict):
     serving: Optional[str] = Field(default=None, description="How the model will be served (later).")
     notes: Optional[str] = None
+    latency_p95_ms: Optional[float] = Field(default=None, gt=0, description="Target: end-to-end p95 latency of a "
+                                            "request (ms), measured by `lifecycle serve bench`.")
+    requests_per_s: Optional[float] = Field(default=None, gt=0, description="Target: requests per second the "
+                                            "server sustains at that latency (`lifecycle serve bench`).")
+    quantization_tolerance: Optional[float] = Field(default=None, ge=0, description="Largest quality loss on the "
+                                                    "success metric a quantized model may show (the CI's far end).")
 
 
 class Data(Strict):

@@ -81,6 +81,25 @@ def make_project(tmp_path):
 
 
 @pytest.fixture
+def cli(capsys):
+    """cli(*args) -> (exit code, stdout, stderr) through the real entry point and error boundary,
+    in this process (fast). Folders with their own `cli` fixture (cwd-taking) override it."""
+    from lifecycle.cli.main import run
+
+    def call(*args):
+        capsys.readouterr()
+        try:
+            run([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return call
+
+
+@pytest.fixture
 def run_cli():
     """run_cli(*args, cwd=..., env=..., input=...) -> CompletedProcess of `python -m lifecycle ARGS`."""
 

@@ -21,12 +21,13 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from lifecycle.errors import CatalogError
+from lifecycle.errors import CatalogError, LifecycleError, did_you_mean
+from lifecycle.methods import INFERENCE, AdapterSettings, estimator_methods, get_method, task_type_for
 
-Method = Literal["inference", "full", "lora", "qlora", "ia3", "prompt_tuning"]
 DType = Literal["fp32", "bf16", "int8", "int4"]
-METHODS: tuple[str, ...] = ("inference", "full", "lora", "qlora", "ia3", "prompt_tuning")
-PEFT_METHODS = ("lora", "qlora", "ia3", "prompt_tuning")
+# The estimator's methods: inference plus every registered fine-tuning method (lifecycle.methods),
+# as registered at import; `MemoryRequest.check` reads the registry itself, so later ones count too.
+METHODS: tuple[str, ...] = tuple(estimator_methods())
 DTYPES: tuple[str, ...] = ("fp32", "bf16", "int8", "int4")
 DEVICES: tuple[str, ...] = ("gpu", "cpu")
 BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
@@ -43,6 +44,9 @@ ESTIMATOR_VERSION = f"2-cpu{CPU_ALLOCATOR_RETENTION}"
 
 @dataclass(frozen=True)
 class MemoryRequest:
+    """One memory question. Build it with `MemoryRequest.for_project(project, overrides)` for a
+    project (every command asks the same question that way), or field by field."""
+
     method: str = "inference"
     dtype: str = "bf16"
     batch_size: int = 1
@@ -54,9 +58,19 @@ class MemoryRequest:
     target_len: int | None = None  # training: target tokens (see `step_lengths`)
     lora_dropout: float = 0.0  # > 0: peft keeps a dropped-out copy of each adapted layer's input
 
+    def __post_init__(self) -> None:
+        if self.target_modules is not None and not isinstance(self.target_modules, tuple):
+            object.__setattr__(self, "target_modules", tuple(self.target_modules) or None)
+
+    @property
+    def trains(self) -> str | None:
+        """"full", "adapter" (the method registry's model of the method) or None for inference."""
+        return None if self.method == INFERENCE else get_method(self.method).trains
+
     def check(self) -> "MemoryRequest":
-        if self.method not in METHODS:
-            raise CatalogError(f"unknown method '{self.method}'; use one of {', '.join(METHODS)}")
+        if self.method not in estimator_methods():
+            raise CatalogError(did_you_mean(str(self.method), estimator_methods(), kind="method"),
+                               hint=f"methods: {', '.join(estimator_methods())}")
         if self.dtype not in DTYPES:
             raise CatalogError(f"unknown dtype '{self.dtype}'; use one of {', '.join(DTYPES)}")
         if not 0 <= self.lora_dropout < 1:
@@ -65,13 +79,19 @@ class MemoryRequest:
             raise CatalogError(f"unknown device '{self.device}'; use one of {', '.join(DEVICES)}")
         if self.batch_size < 1 or self.seq_len < 1 or self.lora_r < 1 or (self.target_len or 1) < 1:
             raise CatalogError("batch size, sequence and target lengths and LoRA rank must be at least 1")
-        if self.method == "full" and self.dtype in ("int8", "int4"):
-            raise CatalogError(f"full fine-tuning cannot train {self.dtype} weights",
+        method = None if self.method == INFERENCE else get_method(self.method)
+        if method is not None and method.trains == "full" and self.dtype in ("int8", "int4"):
+            raise CatalogError(f"{self.method} fine-tuning cannot train {self.dtype} weights",
                                hint="use --dtype bf16 or fp32, or --method qlora for a quantized base")
-        if self.method == "qlora" and self.dtype not in ("int4", "int8"):
-            raise CatalogError(f"qlora trains adapters on a quantized base; --dtype {self.dtype} is not quantized",
-                               hint="use --dtype int4 (or int8), or --method lora for a bf16/fp32 base")
+        if method is not None and method.quantized_base and self.dtype not in ("int4", "int8"):
+            raise CatalogError(f"{self.method} trains adapters on a quantized base; --dtype {self.dtype} is not "
+                               "quantized", hint="use --dtype int4 (or int8), or --method lora for a bf16/fp32 base")
         return self
+
+    @classmethod
+    def for_project(cls, project, overrides: dict | None = None) -> "MemoryRequest":
+        """The project's memory question (see `project_memory_request`)."""
+        return project_memory_request(project, overrides)[0]
 
     def step_lengths(self, architecture: str) -> tuple[int, int | None]:
         """(input length, decoder length) of the simulated step. In training, `target_len` is the
@@ -166,7 +186,7 @@ def _builder(spec, config, request: MemoryRequest):
 
     def build():
         model = build_meta_model(shaped, dtype=dtype)
-        if request.method in PEFT_METHODS:
+        if request.trains == "adapter":
             with torch.device("meta"):
                 model = _apply_peft(model, request)
         return model
@@ -175,24 +195,22 @@ def _builder(spec, config, request: MemoryRequest):
 
 
 def _peft_config(model, request: MemoryRequest):
-    """The peft config the method trains with; targets default to peft's own per-architecture tables."""
-    from peft import IA3Config, LoraConfig, PromptTuningConfig, TaskType
-    from peft.utils import constants
+    """The peft config the method trains with, built by the method registry (the one place peft
+    configs are made); targets default to the same per-architecture tables training uses."""
+    from lifecycle.methods import default_targets
 
     model_type = model.config.model_type
-    if request.method == "prompt_tuning":
-        task = TaskType.SEQ_2_SEQ_LM if getattr(model.config, "is_encoder_decoder", False) else TaskType.CAUSAL_LM
-        return PromptTuningConfig(task_type=task, num_virtual_tokens=request.num_virtual_tokens)
-    if request.method == "ia3":
-        targets = (list(request.target_modules) if request.target_modules
-                   else constants.TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING.get(model_type))
-        ff = ([] if request.target_modules
-              else constants.TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING.get(model_type))
-        return IA3Config(target_modules=targets, feedforward_modules=ff)
-    defaults = constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
-    targets = list(request.target_modules) if request.target_modules else defaults.get(model_type, "all-linear")
-    return LoraConfig(r=request.lora_r, lora_alpha=2 * request.lora_r, target_modules=targets,
-                      lora_dropout=request.lora_dropout)
+    targets, ff = default_targets(request.method, model_type)
+    if request.target_modules:
+        targets, ff = list(request.target_modules), None
+    method = get_method(request.method)
+    if method.targets == "lora" and not targets:
+        targets = "all-linear"
+    encoder_decoder = getattr(model.config, "is_encoder_decoder", False)
+    settings = AdapterSettings(task_type=task_type_for(encoder_decoder=encoder_decoder), r=request.lora_r,
+                               dropout=request.lora_dropout, target_modules=targets, feedforward_modules=ff,
+                               num_virtual_tokens=request.num_virtual_tokens)
+    return method.build_peft_config(settings)
 
 
 def _apply_peft(model, request: MemoryRequest):
@@ -215,9 +233,9 @@ def _weights_and_counts(spec, request: MemoryRequest) -> tuple[int, int, int]:
     params = count_model_parameters(model)
     # bytes of the fp32 meta model, integer buffers at their own size: what accelerate sums
     buffers = sum(b.numel() * b.element_size() for b in model.buffers()) // 4
-    if request.method == "inference":
+    if request.method == INFERENCE:
         return params, buffers, 0
-    if request.method == "full":
+    if request.trains == "full":
         return params, buffers, params
     from lifecycle.catalog.simulate import quiet
 
@@ -257,23 +275,44 @@ def _extrapolate(two: int, three: int, depth: int) -> int:
     return max(0, two + (three - two) * (depth - 2))
 
 
-def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16", batch_size: int = 1,
-                    seq_len: int = 512, *, lora_r: int = 8, target_modules=None,
-                    num_virtual_tokens: int = 20, device: str = "gpu", target_len: int | None = None,
-                    lora_dropout: float = 0.0, trust_remote_code: bool = False) -> MemoryEstimate:
-    """Memory for running (`inference`) or training (`full`, `lora`, `qlora`, `ia3`, `prompt_tuning`) a model.
+def estimate_memory(ref_or_config, request: MemoryRequest | str = INFERENCE, *fields,
+                    trust_remote_code: bool = False, **named) -> MemoryEstimate:
+    """Memory for running (`inference`) or training (any registered method) a model.
 
     `ref_or_config`: a catalog id, a local folder, a cached hub id, a transformers config or
-    catalog-style dims. `seq_len`: input tokens; `target_len` (training): target tokens, the
-    decoder's length for an encoder-decoder or appended to a decoder-only model's sequence.
+    catalog-style dims. `request`: the question, a `MemoryRequest` (for a project:
+    `MemoryRequest.for_project(project)`); for a quick call, a method name followed by the other
+    MemoryRequest fields (`estimate_memory("gpt2", "lora", "bf16", 8, 512, lora_r=16)`).
     Components (bytes): weights, then what the step adds at its peak, then (device "cpu") what the
-    C allocator keeps resident beyond that."""
+    C allocator keeps resident beyond that. A method the registry marks with an `estimate_fallback`
+    (prompt tuning) is asked as that stand-in when its own step cannot be simulated; a note says so."""
+    if not isinstance(request, MemoryRequest):
+        request = MemoryRequest(request, *fields, **named)
+    elif fields or named:
+        raise TypeError("give either a MemoryRequest or the method and its fields, not both")
+    request.check()
+    fallback = None if request.method == INFERENCE else get_method(request.method).estimate_fallback
+    if fallback is None:
+        return _estimate(ref_or_config, request, trust_remote_code)
+    try:
+        return _estimate(ref_or_config, request, trust_remote_code)
+    except (LifecycleError, ValueError, RuntimeError, TypeError):
+        from dataclasses import replace
+
+        as_method, changes = fallback
+        est = _estimate(ref_or_config, replace(request, method=as_method, **changes), trust_remote_code)
+        est.method = request.method
+        est.notes.insert(0, f"{request.method} estimated as {as_method} "
+                         + ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
+                         + " on the same frozen base (an upper bound on its trainable part)")
+        return est
+
+
+def _estimate(ref_or_config, request: MemoryRequest, trust_remote_code: bool) -> MemoryEstimate:
     from lifecycle.catalog.params import as_spec
     from lifecycle.catalog.simulate import Moment
 
-    request = MemoryRequest(method, dtype, batch_size, seq_len, lora_r,
-                            tuple(target_modules) if target_modules else None, num_virtual_tokens, device,
-                            target_len, lora_dropout).check()
+    batch_size, seq_len, target_len = request.batch_size, request.seq_len, request.target_len
     spec = as_spec(ref_or_config, trust_remote_code=trust_remote_code)
     params, buffers, trainable = _weights_and_counts(spec, request)
     base_params = params
@@ -304,7 +343,7 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
         est.notes.append(f"KV cache for {seq_len} tokens per sequence (prompt plus generated), "
                          f"in {request.compute_dtype}")
     else:
-        if request.method in PEFT_METHODS:
+        if request.trains == "adapter":
             # adapters are trained in the compute dtype (peft keeps them fp32 over an fp32 base)
             comps["adapter_weights"] = int(trainable * BYTES_PER_PARAM[request.compute_dtype])
         states = sim_states
@@ -324,7 +363,7 @@ def estimate_memory(ref_or_config, method: str = "inference", dtype: str = "bf16
     else:
         est.notes.append("GPU: what PyTorch allocates; the CUDA context (~0.3-0.5 GiB per process) and the "
                          "caching allocator's fragmentation come on top")
-    if request.method == "qlora" or request.dtype in ("int8", "int4"):
+    if request.dtype in ("int8", "int4"):
         est.notes.append(f"{request.dtype} weights as accelerate counts them (every tensor quantized); "
                          "compute, cache and activations in bf16")
     est.components = {k: int(v) for k, v in comps.items() if v or k in ("weights", "activations")}
@@ -344,3 +383,109 @@ def kv_cache_bytes(spec, request: MemoryRequest) -> int:
     layers = getattr(cfg, "num_decoder_layers", None) or getattr(cfg, "decoder_layers", None) or cfg.num_hidden_layers
     per_token = 2 * layers * kv_heads * head_dim * BYTES_PER_PARAM[request.compute_dtype]
     return int(per_token * request.batch_size * request.seq_len)
+
+
+# --------------------------------------------------------------------------- the project's question
+
+CHARS_PER_TOKEN = 4  # rough English average, used when no tokenizer is available offline
+PROMPT_OVERHEAD_TOKENS = 64  # instructions and few-shot framing around the data
+MIN_SEQ_LEN = 128  # a floor for tiny samples: real data is longer than a hand-written example
+# What each scope.adaptation trains, before configs/finetune.yaml names the exact method.
+METHOD_FOR_ADAPTATION = {"prompting": INFERENCE, "peft": "lora", "full": "full"}
+
+
+def data_lengths(sample, target_field: str | None = None) -> tuple[int, int, str]:
+    """(longest example, longest `target_field` value) in tokens, and how they were counted. The
+    example counts every text field plus the prompt's framing; the target alone sets a decoder's
+    length in seq2seq training."""
+    from pathlib import Path
+
+    from lifecycle.errors import DataError
+
+    sample = Path(sample)
+    if not sample.is_file():
+        raise DataError(f"{sample}: file not found", hint="the scope's data sample is data/sample.jsonl")
+    longest = target = 0
+    from lifecycle.data import iter_json_objects  # streamed; bad bytes, huge lines: file:line
+
+    for _n, row in iter_json_objects(sample):
+        chars = sum(len(v) for v in row.values() if isinstance(v, str))
+        longest = max(longest, chars)
+        value = row.get(target_field) if target_field else None
+        target = max(target, len(value) if isinstance(value, str) else 0)
+    tokens = -(-longest // CHARS_PER_TOKEN) + PROMPT_OVERHEAD_TOKENS
+    target_tokens = -(-target // CHARS_PER_TOKEN)
+    note = (f"longest example ~{tokens} tokens (characters/{CHARS_PER_TOKEN} + {PROMPT_OVERHEAD_TOKENS} "
+            "for the prompt; no tokenizer offline)")
+    if target_tokens:
+        note += f"; longest {target_field} ~{target_tokens} tokens"
+    return tokens, target_tokens, note
+
+
+def _valid(load):
+    """A project config, or None when it is missing or invalid (`lifecycle validate` says why)."""
+    try:
+        return load()
+    except (LifecycleError, FileNotFoundError):
+        return None
+
+
+def project_memory_request(project, overrides: dict | None = None) -> tuple[MemoryRequest, str]:
+    """(the project's memory question, how its lengths were measured). Derived once, here, for
+    `lifecycle select`, `lifecycle check select`, `models estimate --project` and the fine-tune
+    pre-flight:
+
+    - method: scope.adaptation (prompting: inference; full: full; peft: configs/finetune.yaml's
+      adapter method, lora when it names none);
+    - dtype: the method's own (qlora: int4), else configs/model.yaml's dtype, else the device's
+      (bf16 on a GPU, fp32 on CPU, what loading picks for `auto`);
+    - batch: 1 for inference, training.batch_size for training;
+    - lengths: the data sample's longest example (characters/4 plus the prompt's framing), for
+      training split into input and target (the longest target), each capped by
+      data.max_source_tokens / max_target_tokens when set; at least 128 input tokens;
+    - LoRA rank, dropout, target modules, virtual tokens: configs/finetune.yaml's peft section
+      (its defaults when the file is missing or invalid);
+    - device: scope.hardware.device.
+    `overrides`: any MemoryRequest field, applied last (e.g. `{"device": "cpu"}`, or a pre-flight's
+    measured `{"seq_len": ..., "target_len": ...}`)."""
+    from dataclasses import fields, replace
+
+    from lifecycle.config.finetune import FinetuneConfig
+
+    manifest = project.manifest
+    scope = manifest.scope
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    method = overrides.get("method") or METHOD_FOR_ADAPTATION[scope.adaptation.value]
+    ft = None
+    if method != INFERENCE:
+        ft = (_valid(project.finetune_config) if project.path(manifest.adaptation.finetune).is_file() else None)
+        ft = ft or FinetuneConfig()
+        if "method" not in overrides and method == "lora" and get_method(ft.method).trains == "adapter":
+            method = ft.method
+    device = overrides.get("device") or scope.hardware.device.value  # the dtype follows the device asked
+    model_cfg = _valid(project.model_config)
+    dtype = None if method == INFERENCE else get_method(method).default_dtype
+    if dtype is None:
+        dtype = {"fp32": "fp32", "bf16": "bf16", "fp16": "bf16"}.get(getattr(model_cfg, "dtype", "auto"))
+    if dtype is None:
+        dtype = "bf16" if device == "gpu" else "fp32"
+    prompt = _valid(project.prompt_config)
+    tokens, target_tokens, note = data_lengths(project.path(manifest.data.sample),
+                                               prompt.target_field if prompt else None)
+    fields_ = {"method": method, "dtype": dtype, "device": device, "batch_size": 1,
+               "seq_len": max(MIN_SEQ_LEN, tokens)}
+    if ft is not None:
+        seq, target = max(MIN_SEQ_LEN, tokens - target_tokens), target_tokens or None
+        if ft.data.max_source_tokens:
+            seq = min(seq, ft.data.max_source_tokens)
+        if ft.data.max_target_tokens and target:
+            target = min(target, ft.data.max_target_tokens)
+        fields_.update(batch_size=ft.training.batch_size, seq_len=seq, target_len=target, lora_r=ft.peft.r,
+                       lora_dropout=ft.peft.dropout, num_virtual_tokens=ft.peft.num_virtual_tokens,
+                       target_modules=tuple(ft.peft.target_modules) if ft.peft.target_modules else None)
+    known = {f.name for f in fields(MemoryRequest)}
+    unknown = [k for k in overrides if k not in known]
+    if unknown:
+        raise CatalogError(f"unknown memory request field(s): {', '.join(unknown)}")
+    request = replace(MemoryRequest(**fields_), **overrides)
+    return request.check(), note

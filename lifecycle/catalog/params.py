@@ -6,7 +6,6 @@ with config.json, or a hub id already in the Hugging Face cache. torch/transform
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +83,10 @@ def resolve_spec(ref: str | Path, *, revision: str | None = None, trust_remote_c
         raise err  # pragma: no cover - get_entry always raises here
     raw: dict[str, Any] = {}
     if (folder / "config.json").is_file():
-        raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        from lifecycle.textio import read_json  # bad bytes or JSON in a model folder: one located line
+
+        raw = read_json(folder / "config.json", limit=16 * 1024 * 1024, kind="model config", error=CatalogError)
+        raw = raw if isinstance(raw, dict) else {}
     return ModelSpec(ref, config, _class_for_folder(config), raw, None)
 
 

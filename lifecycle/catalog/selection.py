@@ -6,40 +6,42 @@ on the declared hardware (from the estimator)."""
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from lifecycle.catalog import CatalogEntry, licence_ok, load_catalog
 from lifecycle.cache import JsonCache
-from lifecycle.errors import CatalogError, DataError, LifecycleError, located
+from lifecycle.catalog import CatalogEntry, licence_ok, load_catalog
+from lifecycle.catalog.memory import (  # noqa: F401  (data_lengths and the constants: this module's API too)
+    CHARS_PER_TOKEN, INFERENCE, METHOD_FOR_ADAPTATION, PROMPT_OVERHEAD_TOKENS, MemoryRequest, data_lengths,
+    project_memory_request,
+)
+from lifecycle.errors import CatalogError
 from lifecycle.project import TOOL_DIR
+from lifecycle.tasks import TASKS
+from lifecycle.units import GIB, parse_memory as _parse_memory
 
-GIB = 1024**3
-DEFAULT_CPU_MEMORY_GIB = 16.0
-METHOD_FOR_ADAPTATION = {"prompting": "inference", "peft": "lora", "full": "full"}
-# Which architectures can do each task: generation needs a decoder.
-ARCH_FOR_TASK = {
-    "summarization": ("encoder-decoder", "decoder"),
-    "translation": ("encoder-decoder", "decoder"),
-    "question_answering": ("encoder-decoder", "decoder"),
-    "chat": ("decoder",),
-    "classification": ("encoder", "encoder-decoder", "decoder"),
-}
-CHARS_PER_TOKEN = 4  # rough English average, used when no tokenizer is available offline
-PROMPT_OVERHEAD_TOKENS = 64  # instructions and few-shot framing around the data
+DEFAULT_CPU_MEMORY_GIB = 16.0  # only when this machine's RAM cannot be read
+# Which architectures can do each task (from the task registry): generation needs a decoder.
+ARCH_FOR_TASK = {name: spec.architectures for name, spec in TASKS.items()}
 
 
 def parse_memory(text: str) -> int:
-    """'24GiB', '24GB', '16g', '512MiB' or a plain number of GiB -> bytes."""
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)?\s*", str(text), re.I)
-    if not m:
-        raise CatalogError(f"cannot read memory size '{text}'", hint="write it like 24GiB, 80GB or 512MiB")
-    value, unit = float(m.group(1)), (m.group(2) or "gib").lower()
-    base = 1000 if unit.endswith("b") and "i" not in unit and len(unit) == 2 else 1024
-    power = {"k": 1, "m": 2, "g": 3, "t": 4}.get(unit[:1], 3)
-    return int(value * base**power)
+    """'24GiB', '80GB', '16g', '512MiB' or a plain number of GiB -> bytes; binary units (lifecycle.units)."""
+    from lifecycle.errors import ConfigError
+
+    try:
+        return _parse_memory(text)
+    except ConfigError as err:
+        raise CatalogError(err.message, hint=err.hint) from None
+
+
+def machine_memory_bytes() -> int | None:
+    """This machine's physical RAM, or None where the OS does not say."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 @dataclass
@@ -54,68 +56,60 @@ class Budget:
     def dtype(self) -> str:
         return "bf16" if self.device == "gpu" else "fp32"
 
+    @property
+    def gib(self) -> float:
+        return self.bytes / GIB
+
     def describe(self) -> str:
         return f"{self.bytes / GIB:.1f} GiB {self.device.upper()} ({self.source})"
+
+    @classmethod
+    def for_hardware(cls, hardware, *, gpu_memory: str | None = None, memory: str | None = None) -> "Budget":
+        """The one budget rule, for `select` and `check select` alike: --gpu-memory (a GPU), else
+        --memory (the declared device), else scope.hardware: a GPU's gpu_memory_gib, or for a CPU
+        project this machine's RAM (the machine the tool runs on is the one a CPU project runs on;
+        16 GiB where the OS does not say)."""
+        device = getattr(getattr(hardware, "device", None), "value", "cpu")
+        if gpu_memory:
+            return cls(parse_memory(gpu_memory), "gpu", "--gpu-memory")
+        if memory:
+            return cls(parse_memory(memory), device, "--memory")
+        if device == "gpu" and getattr(hardware, "gpu_memory_gib", None):
+            return cls(int(hardware.gpu_memory_gib * GIB), "gpu", "scope.hardware.gpu_memory_gib")
+        ram = machine_memory_bytes()
+        if ram:
+            return cls(ram, "cpu", "this machine's RAM; set --memory")
+        return cls(int(DEFAULT_CPU_MEMORY_GIB * GIB), "cpu", "default for CPU; set --memory")
 
 
 def budget_for(hardware, *, gpu_memory: str | None = None, memory: str | None = None) -> Budget:
     """Budget from the manifest's scope.hardware, overridden by --gpu-memory / --memory."""
-    if gpu_memory:
-        return Budget(parse_memory(gpu_memory), "gpu", "--gpu-memory")
-    if memory:
-        return Budget(parse_memory(memory), getattr(getattr(hardware, "device", None), "value", "cpu"), "--memory")
-    device = getattr(getattr(hardware, "device", None), "value", "cpu")
-    if device == "gpu" and getattr(hardware, "gpu_memory_gib", None):
-        return Budget(int(hardware.gpu_memory_gib * GIB), "gpu", "scope.hardware.gpu_memory_gib")
-    return Budget(int(DEFAULT_CPU_MEMORY_GIB * GIB), "cpu", "default for CPU; set --memory")
+    return Budget.for_hardware(hardware, gpu_memory=gpu_memory, memory=memory)
 
 
 def fits_memory(model_ref, method: str, hardware, *, batch_size: int = 1, seq_len: int = 512,
                 dtype: str | None = None):
     """(fits, one-line reason, MemoryEstimate | None). `hardware`: a manifest Hardware, a Budget, or bytes."""
     from lifecycle.catalog.memory import estimate_memory
+    from lifecycle.methods import get_method
 
     budget = hardware if isinstance(hardware, Budget) else (
         Budget(int(hardware), "gpu", "given") if isinstance(hardware, (int, float)) else budget_for(hardware))
-    dtype = dtype or ("int4" if method == "qlora" else budget.dtype)
-    est = estimate_memory(model_ref, method, dtype, batch_size, seq_len, device=budget.device)
-    ok, reason = _memory_verdict(est.total_bytes, method, dtype, batch_size, str(seq_len), budget)
+    dtype = dtype or (None if method == INFERENCE else get_method(method).default_dtype) or budget.dtype
+    request = MemoryRequest(method, dtype, batch_size, seq_len, device=budget.device)
+    est = estimate_memory(model_ref, request)
+    ok, reason = memory_verdict(est.total_bytes, request, budget)
     return ok, reason, est
 
 
-def _memory_verdict(need: int, method: str, dtype: str, batch_size: int, tokens: str, budget: Budget):
+def memory_verdict(need: int, request: MemoryRequest, budget: Budget) -> tuple[bool, str]:
+    """(fits, the one line every command prints for it)."""
+    from lifecycle.catalog.memory import tokens_label
+
     verdict = "fits" if need <= budget.bytes else "does not fit"
-    return need <= budget.bytes, (f"{method} in {dtype} (batch {batch_size}, {tokens} tokens) needs "
+    return need <= budget.bytes, (f"{request.method} in {request.dtype} (batch {request.batch_size}, "
+                                  f"{tokens_label(request.seq_len, request.target_len)} tokens) needs "
                                   f"{need / GIB:.1f} GiB; {verdict} in {budget.describe()}")
-
-
-def data_lengths(sample: Path, target_field: str | None = None) -> tuple[int, int, str]:
-    """(longest example, longest `target_field` value) in tokens, and how they were counted. The
-    example counts every text field plus the prompt's framing; the target alone sets a decoder's
-    length in seq2seq training."""
-    if not sample.is_file():
-        raise DataError(f"{sample}: file not found", hint="the scope's data sample is data/sample.jsonl")
-    longest = target = 0
-    for n, line in enumerate(sample.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(located(sample, n, None, f"not valid JSON ({err.msg})")) from err
-        if not isinstance(row, dict):
-            raise DataError(located(sample, n, None, "each line must be a JSON object"))
-        chars = sum(len(v) for v in row.values() if isinstance(v, str))
-        longest = max(longest, chars)
-        value = row.get(target_field) if target_field else None
-        target = max(target, len(value) if isinstance(value, str) else 0)
-    tokens = -(-longest // CHARS_PER_TOKEN) + PROMPT_OVERHEAD_TOKENS
-    target_tokens = -(-target // CHARS_PER_TOKEN)
-    note = (f"longest example ~{tokens} tokens (characters/{CHARS_PER_TOKEN} + {PROMPT_OVERHEAD_TOKENS} "
-            "for the prompt; no tokenizer offline)")
-    if target_tokens:
-        note += f"; longest {target_field} ~{target_tokens} tokens"
-    return tokens, target_tokens, note
 
 
 @dataclass
@@ -149,12 +143,14 @@ class Candidate:
 class SelectionRequest:
     task: str
     commercial_use: bool
-    method: str
+    memory: MemoryRequest  # the project's memory question, asked of every candidate
     budget: Budget
-    tokens: int  # the longest example with its prompt and target
-    batch_size: int = 1
-    target_tokens: int = 0  # the longest target alone (0: unknown)
+    tokens: int  # the longest example with its prompt and target (the context criterion)
     cache: JsonCache | None = None  # estimates already simulated for this project (.lifecycle/cache/)
+
+    @property
+    def method(self) -> str:
+        return self.memory.method
 
 
 def evaluate_candidate(entry: CatalogEntry, req: SelectionRequest) -> Candidate:
@@ -177,41 +173,33 @@ def evaluate_candidate(entry: CatalogEntry, req: SelectionRequest) -> Candidate:
 
 
 def _memory_criterion(entry: CatalogEntry, req: SelectionRequest, cand: Candidate) -> Criterion:
-    from lifecycle.catalog.memory import BYTES_PER_PARAM, tokens_label
+    from lifecycle.catalog.memory import BYTES_PER_PARAM
 
-    dtype = "int4" if req.method == "qlora" else req.budget.dtype
+    dtype = req.memory.dtype
     weights = entry.parameters * BYTES_PER_PARAM[dtype]
     if weights > req.budget.bytes:  # no need to simulate a step: the weights alone are too big
         cand.memory_bytes = int(weights)
         return Criterion("memory", False, f"weights alone need {weights / GIB:.1f} GiB in {dtype}; "
                          f"budget {req.budget.describe()}")
-    seq, target = max(128, req.tokens), None
-    if req.method != "inference" and req.target_tokens:
-        # training: the input is the example without its target, the target the decoder's length
-        # (a decoder-only model's sequence is the two together, as the estimator counts it)
-        seq, target = max(128, req.tokens - req.target_tokens), req.target_tokens
-    cand.memory_bytes = _estimated_bytes(entry, req, dtype, seq, target)
-    ok, reason = _memory_verdict(cand.memory_bytes, req.method, dtype, req.batch_size, tokens_label(seq, target),
-                                 req.budget)
+    cand.memory_bytes = _estimated_bytes(entry, req)
+    ok, reason = memory_verdict(cand.memory_bytes, req.memory, req.budget)
     return Criterion("memory", ok, reason)
 
 
-def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest, dtype: str, seq_len: int,
-                     target_len: int | None) -> int:
+def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest) -> int:
     """The estimator's total, from the project's cache when this exact question was asked before
     (each answer simulates a step: about a second per model)."""
+    from dataclasses import asdict
+
     from lifecycle.catalog.memory import ESTIMATOR_VERSION, estimate_memory
     from lifecycle.runs.store import stable_hash
 
-    key = stable_hash({"config": entry.config, "method": req.method, "dtype": dtype, "batch": req.batch_size,
-                       "seq_len": seq_len, "target_len": target_len, "device": req.budget.device,
-                       "estimator": ESTIMATOR_VERSION})
+    key = stable_hash({"config": entry.config, "request": asdict(req.memory), "estimator": ESTIMATOR_VERSION})
     name = f"estimate:{entry.id}"
     cached = req.cache.get(name, key) if req.cache else None
     if isinstance(cached, int):
         return cached
-    need = estimate_memory(entry.id, req.method, dtype, req.batch_size, seq_len, device=req.budget.device,
-                           target_len=target_len).total_bytes
+    need = estimate_memory(entry.id, req.memory).total_bytes
     if req.cache:
         req.cache.put(name, key, need)
     return need
@@ -233,22 +221,14 @@ def rank(req: SelectionRequest, only: list[str] | None = None, progress=None) ->
 
 
 def request_for_project(project, *, gpu_memory: str | None = None, memory: str | None = None):
-    """(SelectionRequest, note on how the data's length was measured) from the project's scope."""
+    """(SelectionRequest, note on how the data's length was measured) from the project's scope;
+    the memory question is `MemoryRequest.for_project`'s, on the budget's device."""
     scope = project.manifest.scope
-    method = METHOD_FOR_ADAPTATION[scope.adaptation.value]
-    try:
-        target_field = project.prompt_config().target_field
-    except LifecycleError:  # an invalid prompt config: `lifecycle validate` says why; count whole examples
-        target_field = None
-    tokens, target_tokens, note = data_lengths(project.path(project.manifest.data.sample), target_field)
-    batch = 1
-    if method != "inference":
-        batch = 8
-        if project.path(project.manifest.adaptation.finetune).is_file():
-            batch = project.finetune_config().training.batch_size
-    req = SelectionRequest(scope.task.value, scope.commercial_use, method,
-                           budget_for(scope.hardware, gpu_memory=gpu_memory, memory=memory), tokens, batch,
-                           target_tokens, JsonCache(project.root / TOOL_DIR / "cache" / "estimates.json"))
+    budget = Budget.for_hardware(scope.hardware, gpu_memory=gpu_memory, memory=memory)
+    mem, note = project_memory_request(project, {"device": budget.device})
+    tokens = data_lengths(project.path(project.manifest.data.sample))[0]
+    req = SelectionRequest(scope.task.value, scope.commercial_use, mem, budget, tokens,
+                           JsonCache(project.root / TOOL_DIR / "cache" / "estimates.json"))
     return req, note
 
 

@@ -43,27 +43,53 @@ def baseline(ctx):
 
 @register("adapt.icl_ladder", "adapt", "zero-, one- and few-shot prompts were compared")
 def icl_ladder(ctx):
+    """A rung counts only when its examples got the K asked (run.yaml `budget`): a "3-shot" run whose
+    prompts lost shots to the token budget is named by what it was, and does not make a ladder."""
+    from lifecycle.prompting.effective import k_label, used_full_k
+
     runs, eval_key = matching_eval_runs(ctx)
     prompting = [r for r in runs if not is_finetuned(r)]
     by_shots: dict[int, str] = {}
+    short: dict[int, tuple[str, str]] = {}  # K -> (run id, what it got) for rungs that did not use K
     for r in prompting:
         k = shots_of(r)
-        if k is not None:
+        if k is None:
+            continue
+        full = True if k == 0 else used_full_k(r.meta.get("budget"))
+        if full:
             by_shots[k] = r.id  # latest wins
+            short.pop(k, None)
+        elif k not in by_shots:
+            short[k] = (r.id, k_label(r.meta.get("budget"), k) if full is False else
+                        f"K={k}: shots used not recorded (run made before honest-K records)")
     have = {"zero-shot": 0 in by_shots, "one-shot": 1 in by_shots, "few-shot": any(k >= 2 for k in by_shots)}
     missing = [name for name, ok in have.items() if not ok]
-    evidence = {"runs": {str(k): v for k, v in sorted(by_shots.items())}, "eval_key": eval_key}
-    if not by_shots:
+    evidence = {"runs": {str(k): v for k, v in sorted(by_shots.items())}, "eval_key": eval_key,
+                "short_runs": {str(k): {"run": rid, "label": label} for k, (rid, label) in sorted(short.items())}}
+    if not by_shots and not short:
         return todo("no run yet: no eval runs on the current eval set" + _stale_note(ctx, runs),
                     f"run `{_RUN_EVAL}`", **evidence)
+    failing = [(k, rid, label) for k, (rid, label) in sorted(short.items())
+               if (k == 1 and not have["one-shot"]) or (k >= 2 and not have["few-shot"])]
+    if failing:
+        text = "; ".join(f"run {rid}: {label}" for _, rid, label in failing)
+        if any("not recorded" in label for _, _, label in failing):
+            return todo(f"cannot tell what K the runs used: {text}", f"re-run `{_RUN_EVAL}`", **evidence)
+        return failed(f"K-shot runs did not get K shots (the prompts do not fit the budget): {text}",
+                      "see `lifecycle prompt budget --shots 0,1,3`: lower K, shorten the template, pick shots "
+                      "with short inputs (shots.pool / selection: fixed), or a model with a longer context window",
+                      **evidence)
     if missing:
         return todo(f"have shots {sorted(by_shots)}; missing {', '.join(missing)}", f"run `{_RUN_EVAL}`",
                     **evidence)
     metric = _headline(ctx)
     parts = []
     for k in sorted(by_shots):
-        ev = metric_of(ctx.store.get(by_shots[k]), metric)
-        parts.append(f"{k}-shot {ev.value:.4g}" if ev else f"{k}-shot (no {metric})")
+        run = ctx.store.get(by_shots[k])
+        ev = metric_of(run, metric)
+        budget = run.meta.get("budget") if isinstance(run.meta.get("budget"), dict) else {}
+        name = f"{k}-shot" + (f" ({budget['truncated']} of {budget.get('n')} truncated)" if budget.get("truncated") else "")
+        parts.append(f"{name} {ev.value:.4g}" if ev else f"{name} (no {metric})")
     return passed(f"{metric}: " + ", ".join(parts), **evidence)
 
 
@@ -101,7 +127,7 @@ def _paired_comparison(ctx, finetunes, matching_ids: set[str], metric: str):
             continue
         try:
             comp = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):  # bad bytes, bad JSON or hostile nesting: not evidence
             continue
         entry = (comp.get("metrics") or {}).get(metric) if isinstance(comp, dict) else None
         if isinstance(entry, dict) and isinstance(entry.get("ci"), list) and len(entry["ci"]) == 2:
@@ -123,19 +149,23 @@ def finetune_beats_baseline(ctx):
     paired = _paired_comparison(ctx, finetunes, {r.id for r in runs}, metric)
     tune_hint = "tune configs/finetune.yaml (learning rate, steps), add training data, or keep prompting"
     if paired is not None:
+        from lifecycle.evaluation.verdict import paired_verdict
+
         ft, comp, m = paired
         lo, hi = m["ci"]
-        better = m["difference"] > 0 if hib else m["difference"] < 0
-        significant = lo > 0 if hib else hi < 0
+        # the same verdict `lifecycle finetune` printed and `eval compare` shows
+        v = paired_verdict(m["difference"], (lo, hi), m.get("p_value"), hib)
         facts = {"finetune_run": ft.id, "finetuned_run": comp.get("finetuned_run"),
                  "baseline_run": comp.get("baseline_run"), "metric": metric, "difference": m["difference"],
-                 "ci": [lo, hi], "eval_key": eval_key}
+                 "ci": [lo, hi], "p_value": m.get("p_value"), "eval_key": eval_key}
+        p = f", p = {m['p_value']:.3g}" if isinstance(m.get("p_value"), (int, float)) else ""
         text = (f"{metric} {m['finetuned']:.4g} (run {comp.get('finetuned_run')}) vs zero-shot "
                 f"{m['baseline']:.4g} (run {comp.get('baseline_run')}): difference {m['difference']:+.4g}, "
-                f"paired 95% CI {lo:+.4g}..{hi:+.4g}")
-        if better and significant:
+                f"paired 95% CI {lo:+.4g}..{hi:+.4g}{p}: " + v.conclusion("fine-tuning", "the baseline"))
+        if v.better:
             return passed(text, **facts)
-        if better:
+        point_better = m["difference"] > 0 if hib else m["difference"] < 0
+        if point_better and not v.significant:
             return failed(text + " (not significant)", "evaluate on more examples (the real data) to tell", **facts)
         return failed(text, tune_hint, **facts)
     tuned = [e for e in (metric_of(r, metric) for r in runs if is_finetuned(r)) if e]

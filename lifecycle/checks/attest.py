@@ -1,13 +1,23 @@
 """Attestations of manual checklist items, in `.lifecycle/attestations.yaml` (append-only).
 
 Each record names the check, the note, the user and the UTC time. The file is rewritten
-atomically with the new record appended; earlier records are never changed."""
+atomically with the new record appended, under the file's lock, so parallel attestations all
+survive; earlier records are never changed. Notes are stored with control characters escaped
+(a note is replayed to every teammate's terminal) and capped in size, so the file stays far below
+the YAML reader's own cap."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from lifecycle.errors import ConfigError
+from lifecycle.locking import locked
+from lifecycle.text_safety import printable
+from lifecycle.textio import MAX_YAML_BYTES
+
+MAX_NOTE_CHARS = 2000
+# Leave the reader's cap a wide margin: at most this share of it is ever written.
+MAX_FILE_BYTES = MAX_YAML_BYTES // 2
 
 ATTESTATIONS_FILE = ".lifecycle/attestations.yaml"
 HEADER = ("# Attestations of manual checklist items. Written by `lifecycle check --attest ID --note TEXT`;\n"
@@ -48,12 +58,21 @@ def attest(root: str | Path, check_id: str, note: str, *, user: str | None = Non
     if spec.kind != "manual":
         raise ConfigError(f"check '{check_id}' is automatic: it passes on evidence, not on an attestation",
                           hint="`lifecycle check --list` marks the manual checks")
-    note = " ".join((note or "").split())
+    note = printable(" ".join((note or "").split()), newlines=False, tabs=False)
     if not note:
         raise ConfigError("--note is required: say what was reviewed and by whom",
                           hint=f'lifecycle check --attest {check_id} --note "reviewed 50 outputs; no PII"')
-    records = load_attestations(root)
-    record = {"id": check_id, "note": note, "user": user or _current_user(), "time": utc_now()}
-    records.append(record)
-    atomic_write_text(attestations_path(root), HEADER + dump_yaml({"attestations": records}))
+    if len(note) > MAX_NOTE_CHARS:
+        raise ConfigError(f"--note is {len(note)} characters; at most {MAX_NOTE_CHARS}",
+                          hint="summarise it, and keep the long review in a file of the project that the note names")
+    path = attestations_path(root)
+    record = {"id": check_id, "note": note, "user": printable(user or _current_user()), "time": utc_now()}
+    with locked(path, what=str(path)):
+        records = load_attestations(root)
+        records.append(record)
+        text = HEADER + dump_yaml({"attestations": records})
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: would grow past {MAX_FILE_BYTES} bytes with this attestation; nothing was written",
+                              hint="move the file to an archive folder (keep it in version control) and attest again")
+        atomic_write_text(path, text)
     return record

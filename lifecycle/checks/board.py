@@ -61,6 +61,18 @@ def _headline(run, metric: str | None) -> str:
     return text
 
 
+def _k_note(run) -> str:
+    """The effective K of a generated run, when its examples got fewer shots than asked or were cut."""
+    from lifecycle.prompting.effective import k_label, used_full_k
+
+    budget = run.meta.get("budget") if isinstance(run.meta, dict) else None
+    if not isinstance(budget, dict) or budget.get("k_asked") is None:
+        return ""
+    if used_full_k(budget) is not False and not budget.get("truncated"):
+        return ""
+    return f" ({k_label(budget)})"
+
+
 def last_runs(root: Path, metric: str | None, n: int = LAST_RUNS) -> list[RunLine]:
     from lifecycle.errors import RunError
     from lifecycle.runs.store import RunStore
@@ -68,7 +80,7 @@ def last_runs(root: Path, metric: str | None, n: int = LAST_RUNS) -> list[RunLin
     lines = []
     for run in RunStore(root / "runs").list()[-n:][::-1]:
         try:
-            lines.append(RunLine(run.id, run.kind, run.status, _headline(run, metric)))
+            lines.append(RunLine(run.id, run.kind, run.status, _headline(run, metric) + _k_note(run)))
         except RunError as err:
             lines.append(RunLine(run.id, "?", "unreadable", str(err)))
     return lines
@@ -88,6 +100,8 @@ def build_board(root: str | Path) -> Board:
 
 def render_board(board: Board, console) -> None:
     from rich.markup import escape
+
+    from lifecycle.text_safety import printable  # run records and notes are files anyone could edit
     from rich.table import Table
 
     counts, current = board.counts, board.current
@@ -103,7 +117,7 @@ def render_board(board: Board, console) -> None:
             next((r for r in board.results if r.stage == stage and r.status == "todo"), None)
         label = ("-> " if stage == current else "   ") + STAGE_TITLES[stage]
         nxt = f"{first.id}: {first.hint or first.message}" if first else "done"
-        table.add_row(label, str(c["pass"]), str(c["fail"]), str(c["todo"]), escape(nxt))
+        table.add_row(label, str(c["pass"]), str(c["fail"]), str(c["todo"]), escape(printable(nxt)))
     console.print(table)
     if current is None:
         console.print("All stages pass.")
@@ -116,7 +130,8 @@ def render_board(board: Board, console) -> None:
         for col in ("kind", "status", "headline"):
             runs.add_column(col)
         for r in board.runs:
-            runs.add_row(escape(r.id), r.kind, r.status, escape(r.headline))
+            runs.add_row(escape(r.id), escape(printable(r.kind)), escape(printable(r.status)),
+                         escape(printable(r.headline)))
         console.print(runs)
     else:
         console.print("No runs yet: `lifecycle eval run --shots 0,1,3` makes the first ones.")

@@ -43,9 +43,18 @@ class CheckContext:
     def model_config(self):
         return self._config("model")
 
-    @property
+    @cached_property
     def prompt_config(self):
-        return self._config("prompt")
+        """configs/prompt.yaml with its `preset` applied, as every command sees it (template and
+        target_field always set), so checks and eval keys agree with `eval run`."""
+        from lifecycle.errors import PromptError
+        from lifecycle.prompting.presets import resolve_prompt_config
+
+        raw = self._config("prompt")
+        try:
+            return resolve_prompt_config(raw)
+        except PromptError as err:
+            raise Blocked(f"configs/prompt.yaml: {err}", err.hint or _VALIDATE_HINT) from err
 
     @property
     def generation_config(self):

@@ -8,9 +8,6 @@ from pathlib import Path
 from lifecycle.checks.registry import failed, passed, register, todo
 from lifecycle.errors import ModelLoadError
 
-_METHOD = {"prompting": "inference", "peft": "lora", "full": "full"}
-
-
 def _model_ref(ctx) -> str | None:
     return ctx.manifest.selection.model
 
@@ -72,55 +69,35 @@ def licence_review(ctx):
     return attested(ctx, "select.licence_review", "read the licence of a model the catalog does not know")
 
 
-def _memory_request(ctx) -> dict:
-    """What the planned adaptation needs estimated: method, dtype, batch and sequence length."""
-    scope, mc = ctx.manifest.scope, ctx.model_config
-    method = _METHOD[scope.adaptation.value]
-    dtype = {"fp32": "fp32", "bf16": "bf16", "fp16": "bf16"}.get(mc.dtype)
-    if dtype is None:  # auto: what loading picks (bf16 on GPUs, fp32 on CPU)
-        dtype = "bf16" if scope.hardware.device.value == "gpu" else "fp32"
-    batch, seq_len, target_len, lora_r, dropout = 1, 512, None, 8, 0.0
-    if method != "inference":
-        report = ctx.validation.get("finetune")
-        if report is not None and report.ok:
-            ft = report.value
-            if method == "lora" and ft.method == "qlora":  # the estimator's qlora: a 4-bit frozen base
-                method, dtype = "qlora", "int4"
-            batch, lora_r, dropout = ft.training.batch_size, ft.peft.r, ft.peft.dropout
-            seq_len, target_len = ft.data.max_source_tokens or 512, ft.data.max_target_tokens
-    return {"method": method, "dtype": dtype, "batch_size": batch, "seq_len": seq_len, "target_len": target_len,
-            "lora_r": lora_r, "lora_dropout": dropout, "device": scope.hardware.device.value}
+def _memory_request(ctx):
+    """The project's memory question: `MemoryRequest.for_project`, the same one `lifecycle select`,
+    `models estimate --project` and the fine-tune pre-flight ask."""
+    from lifecycle.catalog.memory import MemoryRequest
+    from lifecycle.project import Project
+
+    return MemoryRequest.for_project(Project(ctx.root))
 
 
-def _capacity_gib(ctx) -> tuple[float | None, str]:
-    hw = ctx.manifest.scope.hardware
-    if hw.device.value == "gpu":
-        return hw.gpu_memory_gib, f"one GPU with {hw.gpu_memory_gib:g} GiB"
-    try:
-        import os
+def _budget(ctx):
+    """The hardware budget, by the one rule `lifecycle select` uses (`Budget.for_hardware`)."""
+    from lifecycle.catalog.selection import Budget
 
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    except (ValueError, OSError, AttributeError):
-        return None, "CPU"
-    return total, f"CPU with {total:.1f} GiB RAM (this machine)"
+    return Budget.for_hardware(ctx.manifest.scope.hardware)
 
 
-def _estimate(ctx, request: dict):
+def _estimate(ctx, request):
     """{"total_gib", "components"} from the estimator, or a todo Outcome when it cannot run."""
-    from lifecycle.catalog import estimate_memory
+    from lifecycle.catalog.memory import estimate_memory
     from lifecycle.errors import CatalogError
 
     mc = ctx.model_config
     ref = str(ctx.path(mc.model)) if ctx.path(mc.model).is_dir() else mc.model
     try:
-        est = estimate_memory(ref, request["method"], request["dtype"], request["batch_size"],
-                              request["seq_len"], lora_r=request["lora_r"], device=request["device"],
-                              target_len=request["target_len"], lora_dropout=request["lora_dropout"],
-                              trust_remote_code=mc.trust_remote_code)
+        est = estimate_memory(ref, request, trust_remote_code=mc.trust_remote_code)
     except (ModelLoadError, CatalogError) as err:
         return todo(f"cannot estimate '{mc.model}': {str(err).splitlines()[0]}",
-                    err.hint or f"lifecycle models estimate {mc.model} --method {request['method']}", model=mc.model)
-    return {"total_gib": est.total_gib, "components": est.components}
+                    err.hint or f"lifecycle models estimate {mc.model} --project .", model=mc.model)
+    return {"total_gib": est.total_gib, "total_bytes": est.total_bytes, "components": est.components}
 
 
 @register("select.memory", "select", "the model fits the declared hardware for the planned adaptation",
@@ -132,8 +109,17 @@ def memory(ctx):
 
     if not _model_ref(ctx):
         return todo("no model selected yet", "run `lifecycle select`")
-    mc, request = ctx.model_config, _memory_request(ctx)
-    key = stable_hash({"model": mc.model_dump(), "request": request})
+    from dataclasses import asdict
+
+    from lifecycle.errors import LifecycleError
+
+    mc = ctx.model_config
+    try:
+        request = _memory_request(ctx)
+    except LifecycleError as err:  # e.g. the data sample is missing: `lifecycle validate` / check scope say why
+        return todo(f"cannot build the memory question: {err.message}", err.hint or "run `lifecycle validate`")
+    fields = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(request).items()}
+    key = stable_hash({"model": mc.model_dump(), "request": fields})
     est = ctx.cache_get("select.memory", key)  # the estimate is cached; the verdict follows the hardware
     if est is None:
         if not ctx.measure:
@@ -143,26 +129,26 @@ def memory(ctx):
         if isinstance(est, Outcome):
             return est
         ctx.cache_put("select.memory", key, est)
-    capacity, where = _capacity_gib(ctx)
-    tokens = tokens_label(request["seq_len"], request["target_len"])
-    what = (f"{request['method']} in {request['dtype']} (batch {request['batch_size']}, {tokens} "
+    budget = _budget(ctx)
+    tokens = tokens_label(request.seq_len, request.target_len)
+    what = (f"{request.method} in {request.dtype} (batch {request.batch_size}, {tokens} "
             f"tokens) needs {est['total_gib']:.2f} GiB")
-    evidence = {"model": mc.model, **request, "estimate_gib": round(est["total_gib"], 3),
-                "capacity_gib": round(capacity, 3) if capacity else None, "components": est["components"]}
-    if capacity is None:
-        return todo(f"{what}; the available memory is unknown", "declare scope.hardware in lifecycle.yaml",
-                    **evidence)
-    if est["total_gib"] <= capacity:
+    evidence = {"model": mc.model, **fields, "estimate_gib": round(est["total_gib"], 3),
+                "estimate_bytes": est.get("total_bytes"), "capacity_gib": round(budget.gib, 3),
+                "capacity_source": budget.source, "components": est["components"]}
+    where = (f"one GPU with {budget.gib:.4g} GiB" if budget.device == "gpu"
+             else f"CPU with {budget.gib:.1f} GiB RAM ({budget.source})")
+    if est["total_gib"] <= budget.gib:
         return passed(f"{what} <= {where}", **evidence)
     return failed(f"{what} > {where}", "pick a smaller model, a lighter method (lora/qlora), a lower precision "
-                  f"or more memory (`lifecycle models estimate {mc.model}`)", **evidence)
+                  f"or more memory (`lifecycle models estimate {mc.model} --project .`)", **evidence)
 
 
 # context window (heavy: loads the tokenizer) ----------------------------------------------------
 def _measure_key(ctx) -> str:
     from lifecycle.runs.store import file_sha256, stable_hash
 
-    sample = ctx.path(ctx.manifest.data.sample)
+    sample, _ = _measured_data(ctx)
     return stable_hash({
         "model": ctx.model_config.model_dump(), "prompt": ctx.prompt_config.model_dump(),
         "max_new_tokens": ctx.generation_config.max_new_tokens, "shots": _planned_shots(ctx),
@@ -196,6 +182,15 @@ def _planned_shots(ctx) -> int:
     return k
 
 
+def _measured_data(ctx):
+    """The eval set (configs/eval.yaml dataset path and limit), as `eval run` builds its prompts; the
+    data sample only when there is no eval config yet."""
+    report = ctx.validation.get("eval")
+    if report is not None and report.ok:
+        return ctx.path(report.value.dataset.path), report.value.dataset.limit
+    return ctx.path(ctx.manifest.data.sample), None
+
+
 def _measure_context(ctx):
     from lifecycle.project import Project
     from lifecycle.prompting.builder import prompt_lengths
@@ -206,7 +201,8 @@ def _measure_context(ctx):
         return todo(f"'{mc.model}' is neither a local folder nor in the Hugging Face cache, so prompts were "
                     "not measured", _OFFLINE_HINT, model=mc.model)
     try:
-        inputs = load_prompt_inputs(Project(ctx.root), data=ctx.path(ctx.manifest.data.sample))
+        data, limit = _measured_data(ctx)
+        inputs = load_prompt_inputs(Project(ctx.root), data=data, limit=limit)
     except ModelLoadError as err:
         return todo(f"cannot load the tokenizer of '{mc.model}' offline, so prompts were not measured",
                     err.hint or str(err), model=mc.model)
@@ -226,8 +222,9 @@ def _measure_context(ctx):
                       **evidence)
     return failed(f"{over} of {len(counts)} {k}-shot prompts do not fit; longest: {budget} > context window "
                   f"{inputs.context_window} (example {longest_id})",
-                  "use fewer shots (configs/prompt.yaml, eval shots), `budget.policy: truncate`, or a model "
-                  "with a longer context", **evidence)
+                  "use fewer shots (configs/prompt.yaml, eval shots), shorter shots (shots.pool / selection: "
+                  "fixed), or a model with a longer context; `budget.policy: auto` runs anyway with fewer shots "
+                  "or cut inputs, and eval runs say so (K asked vs used)", **evidence)
 
 
 @register("select.context_window", "select", "prompts fit the model's context window on the project's data",

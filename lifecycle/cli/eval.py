@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.options import sub_app, PROJECT_OPTION, parse_shots
+from lifecycle.cli.choices import TASK, TASK_HELP
 
 eval_app = sub_app(
     help="Evaluation: offline metrics, eval runs with confidence intervals, sweeps, comparisons, reports.",
@@ -32,7 +33,7 @@ eval_app = sub_app(
     "In Python: evaluate.load(PATH) with the path --paths prints; it works offline.",
 )
 def metrics_cmd(
-    task: Optional[str] = typer.Option(None, "--task", help="Only metrics suited to this task."),
+    task: Optional[str] = typer.Option(None, "--task", parser=TASK, metavar="TASK", help="Only metrics suited to this task. " + TASK_HELP),
     paths: bool = typer.Option(False, "--paths", help="Show the evaluate module file of each metric."),
 ) -> None:
     """List the metrics: direction (higher/lower is better), aggregation, scale."""
@@ -86,7 +87,8 @@ def run_cmd(
     outcome = run_eval(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))
     if json_out:
         typer.echo(json.dumps({"eval_key": outcome.eval_key,
-                               "runs": [{"run": s.run.id, "shots": s.shots, **s.doc} for s in outcome.runs],
+                               "runs": [{"run": s.run.id, "shots": s.shots, "budget": s.run.meta.get("budget"),
+                                         **s.doc} for s in outcome.runs],
                                "targets": [t.as_dict() for t in outcome.targets]}, indent=2))
     else:
         from lifecycle.evaluation.summary import eval_table

@@ -12,10 +12,10 @@ import typer
 
 from lifecycle.cli.options import sub_app, PROJECT_OPTION
 
-METHODS = ("full", "lora", "prompt_tuning", "ia3", "qlora")
+from lifecycle.cli.choices import METHOD, METHOD_HELP, METHOD_LIST  # --method: the method registry's names
 
 finetune_app = sub_app(
-    help="Fine-tune the project's model (full, lora, prompt_tuning, ia3, qlora) on configs/finetune.yaml, "
+    help=f"Fine-tune the project's model ({METHOD_LIST}) on configs/finetune.yaml, "
     "then evaluate it against the zero-shot baseline.",
     epilog="Examples:\n\n"
     "  lifecycle finetune --method lora --max-steps 200\n\n"
@@ -28,19 +28,11 @@ finetune_app = sub_app(
 )
 
 
-def _method(value: Optional[str]) -> Optional[str]:
-    if value is not None and value not in METHODS:
-        from lifecycle.errors import did_you_mean
-
-        raise typer.BadParameter(did_you_mean(value, METHODS, kind="method"))
-    return value
-
-
 @finetune_app.callback()
 def finetune_cmd(
     ctx: typer.Context,
-    method: Optional[str] = typer.Option(None, "--method", callback=_method,
-                                         help="full, lora, prompt_tuning, ia3 or qlora (default: configs/finetune.yaml)."),
+    method: Optional[str] = typer.Option(None, "--method", parser=METHOD, metavar="METHOD",
+                                         help=METHOD_HELP + " Default: configs/finetune.yaml's method."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after N optimizer steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue the latest unfinished run from its last complete checkpoint."),
     run: Optional[str] = typer.Option(None, "--run", help="With --resume: the run to continue (id, prefix or folder)."),
@@ -87,14 +79,16 @@ def finetune_cmd(
 @finetune_app.command(
     "merge",
     epilog="Examples:\n\n"
-    "  lifecycle finetune merge 20260101T1200          # writes RUN/merged/\n\n"
+    "  lifecycle finetune merge 20260101T1200          # a new merge run: runs/<time>-merge-<hash>/model/\n\n"
     "  lifecycle finetune merge RUN --out models/summarizer-merged\n\n"
-    "  python -c \"from transformers import AutoModelForSeq2SeqLM as A; A.from_pretrained('RUN/merged')\"",
+    "  python -c \"from transformers import AutoModelForSeq2SeqLM as A; A.from_pretrained('models/summarizer-merged')\"\n\n"
+    "--overwrite replaces only an earlier merged model (a folder this command wrote); the project, runs/, "
+    "data/, configs/ and any other folder are never replaced.",
 )
 def merge_cmd(
     run: str = typer.Argument(..., help="A finetune run with a LoRA adapter (id, prefix or folder)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: RUN/merged)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder: new, empty, or an earlier merged model with --overwrite (default: a new merge run)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier merged model at --out (never anything else)."),
     project_dir: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Merge a LoRA adapter into the base weights: a folder plain transformers loads."""

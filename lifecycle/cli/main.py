@@ -11,6 +11,12 @@ from lifecycle import __version__
 from lifecycle.cli import eval as eval_cli
 from lifecycle.cli import eval_init, eval_more  # noqa: F401  (commands of `eval`)
 from lifecycle.cli import finetune, generate, models, new, project_cmds, prompt
+from lifecycle.cli import rag as rag_cli
+from lifecycle.cli import tools as tools_cli
+from lifecycle.cli import serve as serve_cli
+from lifecycle.cli import optimize as optimize_cli
+from lifecycle.cli import align as align_cli, judge as judge_cli, review as review_cli
+from lifecycle.cli import runs as runs_cli, upgrade as upgrade_cli
 
 app = typer.Typer(
     name="lifecycle",
@@ -63,6 +69,15 @@ app.add_typer(models.models_app, name="models")
 app.add_typer(prompt.prompt_app, name="prompt")
 app.add_typer(eval_cli.eval_app, name="eval")
 app.add_typer(finetune.finetune_app, name="finetune")
+app.add_typer(rag_cli.rag_app, name="rag")
+app.add_typer(tools_cli.tools_app, name="tools")
+app.add_typer(serve_cli.serve_app, name="serve")
+app.add_typer(optimize_cli.optimize_app, name="optimize")
+app.add_typer(upgrade_cli.app)              # upgrade
+app.add_typer(runs_cli.runs_app, name="runs")
+app.add_typer(align_cli.align_app, name="align")
+app.add_typer(review_cli.app)              # review
+app.add_typer(judge_cli.judge_app, name="judge")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -82,9 +97,11 @@ def run(argv: list[str] | None = None) -> None:
     except LifecycleError as err:
         if settings.verbose:
             traceback.print_exc()
-        typer.echo(f"error: {err}", err=True)
+        from lifecycle.text_safety import printable  # messages quote file contents: show escapes, never obey
+
+        typer.echo(f"error: {printable(err)}", err=True)
         if err.hint:
-            typer.echo(f"hint: {err.hint}", err=True)
+            typer.echo(f"hint: {printable(err.hint)}", err=True)
         code = err.exit_code
     except (click.exceptions.Exit, typer.Exit) as err:
         code = err.exit_code
@@ -97,4 +114,13 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = 130
+    except OSError as err:  # a full disk or a permission problem anywhere: one line, not a traceback
+        if settings.verbose:
+            traceback.print_exc()
+        from lifecycle.errors import os_error_line
+
+        message, hint = os_error_line(err)
+        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"hint: {hint}", err=True)
+        code = 1
     sys.exit(code)

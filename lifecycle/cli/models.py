@@ -10,6 +10,7 @@ from typing import List, Optional
 
 import typer
 
+from lifecycle.cli.choices import ESTIMATE_METHOD, ESTIMATE_METHOD_HELP, TASK, TASK_HELP
 from lifecycle.cli.options import sub_app, PROJECT_OPTION
 
 models_app = sub_app(
@@ -59,7 +60,7 @@ def _parse_count(text: str) -> int:
     "  lifecycle models ls --licence apache-2.0 --json",
 )
 def ls_cmd(
-    task: Optional[str] = typer.Option(None, "--task", help="summarization, classification, question_answering, translation, chat."),
+    task: Optional[str] = typer.Option(None, "--task", parser=TASK, metavar="TASK", help=TASK_HELP),
     arch: Optional[str] = typer.Option(None, "--arch", help="encoder, encoder-decoder or decoder."),
     max_params: Optional[str] = typer.Option(None, "--max-params", help="Largest size, e.g. 3B or 500M."),
     commercial: bool = typer.Option(False, "--commercial", help="Only licences that allow commercial use."),
@@ -69,11 +70,7 @@ def ls_cmd(
     """List catalog models, filtered by task, architecture, size and licence."""
     from lifecycle.catalog import load_catalog
     from lifecycle.errors import CatalogError, did_you_mean
-    from lifecycle.manifest import Task
 
-    tasks = [t.value for t in Task]
-    if task and task not in tasks:
-        raise CatalogError(did_you_mean(task, tasks, kind="task"))
     archs = ["encoder", "encoder-decoder", "decoder"]
     if arch and arch not in archs:
         raise CatalogError(did_you_mean(arch, archs, kind="architecture"))
@@ -135,38 +132,68 @@ def show_cmd(
     "  lifecycle models estimate ./models/my-model --method full --dtype fp32 --json\n\n"
     "  lifecycle models estimate google/flan-t5-small --method lora --dtype fp32 --device cpu -b 4 -s 256\n\n"
     "  lifecycle models estimate google/flan-t5-base --method full --seq-len 512 --target-len 128\n\n"
-    "Weights match `accelerate estimate-memory`; the rest comes from simulating the step on fake tensors.",
+    "  lifecycle models estimate --project .            # the project's question: what `select` and `check select` ask\n\n"
+    "  lifecycle models estimate google/flan-t5-large --project . --batch-size 4   # another model, one flag changed\n\n"
+    "Weights match `accelerate estimate-memory`; the rest comes from simulating the step on fake tensors. "
+    "With --project the method, dtype, batch, lengths, LoRA rank and dropout come from the project "
+    "(lifecycle.yaml, configs/finetune.yaml, the data sample); flags given change only themselves.",
 )
 def estimate_cmd(
-    model: str = typer.Argument(..., help="Catalog id, a local model folder, or a hub id in the local cache."),
-    method: str = typer.Option("inference", "--method", help="inference, full, lora, qlora, ia3 or prompt_tuning."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="fp32, bf16, int8 or int4 (default: bf16; int4 for qlora)."),
-    batch_size: int = typer.Option(1, "--batch-size", "-b", min=1, help="Sequences per step."),
-    seq_len: int = typer.Option(512, "--seq-len", "-s", min=1, help="Input tokens per sequence."),
+    model: Optional[str] = typer.Argument(None, help="Catalog id, a local model folder, or a hub id in the local cache (default with --project: configs/model.yaml's model)."),
+    method: Optional[str] = typer.Option(None, "--method", parser=ESTIMATE_METHOD, metavar="METHOD", help=ESTIMATE_METHOD_HELP + " [default: inference]"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="fp32, bf16, int8 or int4 (default: bf16; the method's own, e.g. int4 for qlora)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Sequences per step [default: 1]."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", "-s", min=1, help="Input tokens per sequence [default: 512]."),
     target_len: Optional[int] = typer.Option(None, "--target-len", min=1, help="Training: target tokens; an encoder-decoder's decoder length (default: --seq-len), appended to a decoder-only sequence."),
-    device: str = typer.Option("gpu", "--device", help="gpu (what PyTorch allocates) or cpu (adds what glibc malloc keeps resident)."),
-    lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank (lora/qlora)."),
-    lora_dropout: float = typer.Option(0.0, "--lora-dropout", help="LoRA dropout; above 0 peft keeps a dropped-out copy of each adapted layer's input."),
-    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="LoRA layers, comma-separated (default: peft's per-architecture choice)."),
+    device: Optional[str] = typer.Option(None, "--device", help="gpu (what PyTorch allocates) or cpu (adds what glibc malloc keeps resident) [default: gpu]."),
+    lora_r: Optional[int] = typer.Option(None, "--lora-r", min=1, help="LoRA rank (lora/qlora) [default: 8]."),
+    lora_dropout: Optional[float] = typer.Option(None, "--lora-dropout", help="LoRA dropout; above 0 peft keeps a dropped-out copy of each adapted layer's input [default: 0]."),
+    target_modules: Optional[str] = typer.Option(None, "--target-modules", help="LoRA layers, comma-separated (default: the per-architecture choice training makes)."),
     trust_remote_code: bool = typer.Option(False, "--trust-remote-code", help="Allow a local model's own Python code."),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="Ask the project's memory question (the one `select` and `check select` ask)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Memory for inference, full fine-tuning, LoRA or QLoRA, with a breakdown."""
-    from lifecycle.catalog.memory import estimate_memory, tokens_label
+    """Memory for inference or any fine-tuning method, with a breakdown; --project asks the project's question."""
+    from lifecycle.catalog.memory import MemoryRequest, estimate_memory, tokens_label
+    from lifecycle.errors import CatalogError
 
-    dtype = dtype or ("int4" if method == "qlora" else "bf16")
     targets = [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules else None
-    est = estimate_memory(model, method, dtype, batch_size, seq_len, lora_r=lora_r, target_modules=targets,
-                          device=device, target_len=target_len, lora_dropout=lora_dropout,
-                          trust_remote_code=trust_remote_code)
+    given = {"method": method, "dtype": dtype, "batch_size": batch_size, "seq_len": seq_len,
+             "target_len": target_len, "device": device, "lora_r": lora_r, "lora_dropout": lora_dropout,
+             "target_modules": tuple(targets) if targets else None}
+    if project is not None:
+        from lifecycle.project import Project
+
+        proj = Project.find(project)
+        request = MemoryRequest.for_project(proj, given)
+        if model is None:
+            mc = proj.model_config()
+            model = str(proj.path(mc.model)) if proj.path(mc.model).is_dir() else mc.model
+            trust_remote_code = trust_remote_code or mc.trust_remote_code
+    else:
+        if model is None:
+            raise CatalogError("name a model, or pass --project to estimate the project's model",
+                               hint="lifecycle models estimate google/flan-t5-base, or lifecycle models estimate --project .")
+        fields = {k: v for k, v in given.items() if v is not None}
+        fields.setdefault("method", "inference")
+        if "dtype" not in fields:
+            from lifecycle.methods import INFERENCE, get_method
+
+            own = None if fields["method"] == INFERENCE else get_method(fields["method"]).default_dtype
+            fields["dtype"] = own or "bf16"
+        request = MemoryRequest(**fields)
+    est = estimate_memory(model, request, trust_remote_code=trust_remote_code)
     if as_json:
-        typer.echo(json.dumps(est.to_dict(), indent=2))
+        out = est.to_dict()
+        out["request"] = {k: list(v) if isinstance(v, tuple) else v for k, v in request.__dict__.items()}
+        typer.echo(json.dumps(out, indent=2))
         return
     from rich.table import Table
 
-    title = (f"{est.model}: {method}, {dtype} on {device.upper()}, batch {batch_size} x "
-             f"{tokens_label(seq_len, target_len)} tokens; "
-             f"{est.parameters:,} parameters" + (f", {est.trainable_parameters:,} trainable" if method != "inference" else ""))
+    r = request
+    title = (f"{est.model}: {r.method}, {r.dtype} on {r.device.upper()}, batch {r.batch_size} x "
+             f"{tokens_label(r.seq_len, r.target_len)} tokens; "
+             f"{est.parameters:,} parameters" + (f", {est.trainable_parameters:,} trainable" if r.method != "inference" else ""))
     table = Table(title=title)
     table.add_column("component")
     table.add_column("GiB", justify="right")
@@ -211,8 +238,8 @@ app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
     "  lifecycle select --apply google/flan-t5-base",
 )
 def select_cmd(
-    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Override scope.hardware: one GPU's memory, e.g. 24GiB."),
-    memory: Optional[str] = typer.Option(None, "--memory", help="RAM budget for CPU projects (default 16GiB)."),
+    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Override scope.hardware: one GPU's memory, e.g. 24GiB or 80GB (binary units: 80GB = 80GiB, as in `new`)."),
+    memory: Optional[str] = typer.Option(None, "--memory", help="RAM budget for CPU projects (default: this machine's RAM, the rule `check select` uses too)."),
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the best N."),
     only: Optional[List[str]] = typer.Option(None, "--candidate", help="Evaluate only these ids (repeatable)."),
     apply: Optional[str] = typer.Option(None, "--apply", help="Record this model in lifecycle.yaml and configs/model.yaml."),
@@ -236,6 +263,8 @@ def select_cmd(
     shown = cands[:top] if top else cands
     if as_json:
         typer.echo(json.dumps({"task": req.task, "method": req.method, "budget_bytes": req.budget.bytes,
+                               "memory_request": {k: list(v) if isinstance(v, tuple) else v
+                                                  for k, v in req.memory.__dict__.items()},
                                "data_tokens": req.tokens, "data_note": data_note,
                                "candidates": [c.to_dict() for c in shown]}, indent=2))
         return

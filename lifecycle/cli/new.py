@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from lifecycle.cli.options import sub_app
+from lifecycle.tasks import task_names
 
 EPILOG = (
     "Examples:\n\n"
@@ -22,7 +23,7 @@ EPILOG = (
     "  lifecycle new triage --no-input --task classification --device cpu \\\n"
     "      --use-case 'Route support tickets' --metric macro_f1 --target 0.8\n"
     "  lifecycle new bot --answers answers.yaml --gpu-memory 80GiB  # flags win over the file\n"
-    "  lifecycle new demo --no-input --force    # rewrite the template's files, keep yours\n\n"
+    "  lifecycle new demo --no-input --force    # into a non-empty folder: adds files, keeps yours\n\n"
     "\b\n"
     "Answers file (YAML) keys: name, use_case, task, multi_task, sensitivity,\n"
     "commercial_use, device, gpu_memory, num_gpus, metric, target, adaptation, model."
@@ -47,7 +48,7 @@ def new(
     directory: Optional[str] = typer.Argument(None, metavar="[DIR]", help="Folder to create: a plain name (default: --name), or . for the current empty folder."),
     name: Optional[str] = typer.Option(None, "--name", help="Project name (default: DIR)."),
     use_case: Optional[str] = typer.Option(None, "--use-case", help="The use case in one sentence."),
-    task: Optional[str] = typer.Option(None, "--task", help="summarization | classification | question_answering | translation | chat."),
+    task: Optional[str] = typer.Option(None, "--task", help=" | ".join(task_names()) + "."),
     multi_task: Optional[bool] = typer.Option(None, "--multi-task/--single-task", help="Must one model do several tasks? [default: single]"),
     sensitivity: Optional[str] = typer.Option(None, "--sensitivity", help="public | internal | confidential | restricted [default: internal]."),
     commercial_use: Optional[bool] = typer.Option(None, "--commercial/--non-commercial", help="Must the licence allow commercial use? [default: commercial]"),
@@ -60,7 +61,7 @@ def new(
     model: Optional[str] = typer.Option(None, "--model", help="Hub id or local folder [default per task, e.g. google/flan-t5-base]."),
     answers_file: Optional[Path] = typer.Option(None, "--answers", metavar="FILE.yaml", help="Answers in YAML (keys as in the epilog)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never ask; fill unanswered questions with defaults."),
-    force: bool = typer.Option(False, "--force", help="Write into a non-empty DIR, overwriting only files the template produces."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty DIR that is not a project: add the template's files, keep every existing file."),
     output_dir: Path = typer.Option(Path("."), "--output-dir", "-o", help="Parent folder of DIR."),
 ) -> None:
     from lifecycle.scaffold.flow import NewOptions, check_model_id, gather_answers
@@ -81,7 +82,7 @@ def new(
 
     def announce(paths: list[str]) -> None:
         if paths:
-            typer.echo(f"--force: overwriting {len(paths)} file(s) in {gathered.target}:")
+            typer.echo(f"--force: keeping {len(paths)} existing file(s) in {gathered.target} as they are:")
             for rel in paths:
                 typer.echo(f"  {rel}")
 
@@ -95,7 +96,7 @@ def _print_next_steps(result, answers, folder: str, output_dir: Path) -> None:
     from lifecycle.scaffold.tasks import spec
 
     where = folder if output_dir == Path(".") else str(output_dir / folder)
-    kept = f", {len(result.overwritten)} overwritten" if result.overwritten else ""
+    kept = f", {len(result.kept)} existing kept" if result.kept else ""
     typer.echo(f"Created {where}/ ({len(result.files)} files{kept}): {answers.task.value} with {answers.model}, "
                f"success = {answers.metric} {'>=' if spec(answers.task).metric(answers.metric).higher_is_better else '<='} "
                f"{answers.target:g}.")

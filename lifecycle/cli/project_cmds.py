@@ -50,6 +50,8 @@ def validate_cmd(
 def _print_results(results, console) -> None:
     from rich.markup import escape
 
+    from lifecycle.text_safety import printable
+
     from lifecycle.checks.registry import STAGE_TITLES, STAGES
 
     for stage in STAGES:
@@ -59,9 +61,10 @@ def _print_results(results, console) -> None:
         console.print(f"[bold]{STAGE_TITLES[stage]}[/bold]")
         for r in rows:
             manual = " [dim](manual)[/dim]" if r.kind == "manual" else ""
-            console.print(f"  {_SYMBOL[r.status]} {r.id}{manual}: {escape(r.message)}")
+            # messages quote notes and file contents: control characters are shown, not obeyed
+            console.print(f"  {_SYMBOL[r.status]} {r.id}{manual}: {escape(printable(r.message))}")
             if r.hint and r.status != "pass":
-                console.print(f"       [dim]fix: {escape(r.hint)}[/dim]")
+                console.print(f"       [dim]fix: {escape(printable(r.hint))}[/dim]")
         console.print()
 
 
@@ -133,6 +136,13 @@ def status_cmd(
         typer.echo(json.dumps(board.to_dict(), indent=2, default=str))
         return
     render_board(board, _console())
+    from lifecycle.runs.store import RunStore
+    from lifecycle.text_safety import printable
+
+    store = RunStore(Path(board.root) / "runs")
+    store.list()
+    for problem in store.skipped:  # a broken run record is named, never a traceback
+        typer.echo(f"skipped: {printable(problem, newlines=False)}", err=True)
 
 
 @app.command(
@@ -144,7 +154,8 @@ def status_cmd(
     "# yaml-language-server: $schema=.lifecycle/schemas/eval.schema.json",
 )
 def schema_cmd(
-    name: str = typer.Argument(..., help="lifecycle, model, prompt, generation, eval or finetune."),
+    name: str = typer.Argument(..., help="A project file (lifecycle, model, prompt, generation, eval, finetune, ...) "
+                              "or a run file (run, metrics)."),
 ) -> None:
     """Print the JSON Schema of a project file."""
     from lifecycle.config.schema_export import MODELS, render_schema

@@ -73,9 +73,11 @@ def render_cmd(
                                "preset": inp.cfg.preset, "chat_template": rendered.chat,
                                **rendered.budget_record()}, ensure_ascii=False))
         return
-    typer.echo(f"--- prompt for example '{rendered.id}' (preset: {inp.cfg.preset or 'none'}; "
+    from lifecycle.text_safety import printable  # the prompt quotes data: escapes are shown, not obeyed
+
+    typer.echo(f"--- prompt for example '{printable(rendered.id)}' (preset: {inp.cfg.preset or 'none'}; "
                f"{'chat template' if rendered.chat else 'plain text'}) ---")
-    typer.echo(rendered.text)
+    typer.echo(printable(rendered.text))
     typer.echo("--- end of prompt ---")
     shots_text = f"{rendered.shots_used} of {rendered.shots_requested}"
     if rendered.shot_ids:

@@ -21,7 +21,9 @@ class EvalDataset(Strict):
 
 class MetricSpec(Strict):
     name: str
-    higher_is_better: bool = True
+    higher_is_better: Optional[bool] = Field(
+        default=None, description="The metric registry's direction, stated to be checked against it; null for "
+        "descriptive metrics (length).")
     args: dict = Field(default_factory=dict)
 
 

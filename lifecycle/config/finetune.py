@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lifecycle.methods import get_method, method_names
 
 
 class Strict(BaseModel):
@@ -21,6 +23,10 @@ class PeftSettings(Strict):
         default=None, description="prompt_tuning only: start the soft prompt from this text's embeddings (default: random).")
     feedforward_modules: Optional[list[str]] = Field(
         default=None, description="ia3 only: which target modules are feed-forward layers (default: per architecture).")
+
+
+# What transformers.TrainingArguments(report_to=...) accepts, for the trackers teams use.
+Tracker = Literal["none", "tensorboard", "mlflow", "wandb", "trackio"]
 
 
 class TrainingSettings(Strict):
@@ -44,6 +50,9 @@ class TrainingSettings(Strict):
     max_grad_norm: float = Field(default=1.0, gt=0)
     min_train_examples: int = Field(
         default=1, ge=1, description="Refuse to train on fewer examples (a typo'd data path trains on nothing).")
+    report_to: Union[Tracker, list[Tracker]] = Field(
+        default="none", description="Experiment tracker the Trainer reports to (its `report_to`); the run "
+        "folder is written either way. mlflow reads MLFLOW_TRACKING_URI.")
 
 
 class FinetuneData(Strict):
@@ -60,7 +69,19 @@ class FinetuneData(Strict):
 class FinetuneConfig(Strict):
     """configs/finetune.yaml (`lifecycle finetune`)."""
 
-    method: Literal["full", "lora", "prompt_tuning", "ia3", "qlora"] = "lora"
+    method: str = Field(default="lora", description="A registered fine-tuning method (lifecycle.methods).",
+                        json_schema_extra=lambda schema: schema.update(enum=method_names()))
     peft: PeftSettings = Field(default_factory=PeftSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     data: FinetuneData = Field(default_factory=FinetuneData)
+
+    @field_validator("method")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from lifecycle.errors import ConfigError
+
+        try:
+            get_method(v)
+        except ConfigError as err:  # a ValueError, so that the loader locates it (file:line: method: ...)
+            raise ValueError(err.message) from None
+        return v

@@ -16,5 +16,10 @@ class ModelConfig(BaseModel):
     dtype: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         default="auto", description="auto: bf16 on CUDA when supported, fp32 on CPU.")
     device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N.")
-    trust_remote_code: bool = Field(default=False, description="Run the model repo's own code (off unless you trust it).")
+    trust_remote_code: bool = Field(
+        default=False, description="Run the model repo's own code (off unless you trust it; a hub id then needs "
+        "`revision` pinned to a 40-hex commit).")
+    allow_pickle: bool = Field(
+        default=False, description="Load pickle weights (pytorch_model.bin) when a folder has no safetensors; "
+        "read with torch.load(weights_only=True), never arbitrary objects.")
     max_context: Optional[int] = Field(default=None, ge=1, description="Override the context window read from the config.")

@@ -37,8 +37,14 @@ class ShotsConfig(Strict):
 class BudgetConfig(Strict):
     policy: Literal["auto", "truncate", "error"] = Field(
         default="auto",
-        description="auto: drop shots until the prompt fits (an example too long even with zero shots is an "
-        "error); truncate: cut the input field; error: refuse any prompt that does not fit.")
+        description="auto: cut the input field to make room for the K shots (keeping `keep_input` of it), then "
+        "drop shots, then cut further: always fits unless the template alone is too long; truncate: keep the K "
+        "shots and cut the input field; error: refuse any prompt that does not fit. Every cut or dropped shot is "
+        "recorded per example.")
+    keep_input: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="auto: the share of the input field's tokens that must survive before a shot is dropped "
+        "instead of cutting more (0: always keep the K shots; 1: never cut while a shot can be dropped).")
     truncate_field: Optional[str] = Field(default=None, description="Field to cut under 'truncate' (default: the longest).")
     truncate_side: Literal["left", "right"] = Field(
         default="right", description="Which end of the field is cut: right keeps the start, left keeps the end.")
@@ -63,6 +69,10 @@ class PromptConfig(Strict):
     system: Optional[str] = Field(default=None, description="System message for chat templates.")
     shots: ShotsConfig = Field(default_factory=ShotsConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    labels: Optional[list[str]] = Field(
+        default=None, description="Classification: the label set. Answers are normalised (first line, case, "
+        "whitespace, trailing punctuation) and scored against it: macro-F1 over every label, off_label_rate, "
+        "confusion matrix. Default: lifecycle.yaml scope.labels.")
 
     @model_validator(mode="after")
     def _template_or_preset(self) -> "PromptConfig":
@@ -73,4 +83,23 @@ class PromptConfig(Strict):
                                  "(see `lifecycle prompt presets`)")
         if any(s == "" for s in self.stop):
             raise ValueError("stop sequences must not be empty strings")
+        if self.labels is not None:
+            _check_labels(self.labels)
         return self
+
+
+def _check_labels(labels: list[str]) -> None:
+    """A label set that normalised answers can be matched against: non-empty, no two labels the same
+    after normalisation (they could never be told apart)."""
+    from lifecycle.evaluation.text import label_normalize
+
+    if not labels:
+        raise ValueError("labels must list at least one label")
+    seen: dict[str, str] = {}
+    for lab in labels:
+        key = label_normalize(lab)
+        if not key:
+            raise ValueError(f"label {lab!r} is empty after normalisation")
+        if key in seen:
+            raise ValueError(f"labels {seen[key]!r} and {lab!r} are the same after normalisation ({key!r})")
+        seen[key] = lab

@@ -23,6 +23,11 @@ MODELS = {
     "generation": ("lifecycle.config.generation", "GenerationSettings"),
     "eval": ("lifecycle.config.eval", "EvalConfig"),
     "finetune": ("lifecycle.config.finetune", "FinetuneConfig"),
+    "serve": ("lifecycle.config.serve", "ServeConfig"),
+    "rag": ("lifecycle.config.rag", "RagConfig"),
+    "align": ("lifecycle.config.align", "AlignConfig"),
+    "run": ("lifecycle.runs.records", "RunRecord"),
+    "metrics": ("lifecycle.runs.records", "MetricsDoc"),
 }
 TITLES = {
     "lifecycle": "lifecycle.yaml (genai-lifecycle project manifest)",
@@ -31,6 +36,11 @@ TITLES = {
     "generation": "configs/generation.yaml (genai-lifecycle)",
     "eval": "configs/eval.yaml (genai-lifecycle)",
     "finetune": "configs/finetune.yaml (genai-lifecycle)",
+    "serve": "configs/serve.yaml (genai-lifecycle)",
+    "rag": "configs/rag.yaml (genai-lifecycle)",
+    "align": "configs/align.yaml (genai-lifecycle)",
+    "run": "runs/<id>/run.yaml (genai-lifecycle run record)",
+    "metrics": "runs/<id>/metrics.json (genai-lifecycle)",
 }
 
 

@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from lifecycle.errors import ConfigError, located
-
-MAX_YAML_BYTES = 2 * 1024 * 1024
+from lifecycle.textio import MAX_DEPTH, MAX_YAML_BYTES, read_text
 T = TypeVar("T")
 
 
@@ -70,36 +69,51 @@ def parse_yaml(text: str, path: str | Path | None = None) -> LoadedYaml:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
         raise ConfigError(located(where, None, None, f"file is larger than {MAX_YAML_BYTES} bytes"))
     try:
+        # The event pass is iterative; the composer and constructor below recurse once per level,
+        # so nesting is capped here, before they run (500 brackets would be a RecursionError).
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise ConfigError(located(where, event.start_mark.line + 1, None,
                                           "YAML anchors and aliases are not allowed; write the value out"))
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigError(located(where, event.start_mark.line + 1, None,
+                                              f"nested deeper than {MAX_DEPTH} levels"))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         lines: dict[tuple, int] = {}
         if node is not None:
             _walk(node, (), lines, where)
         data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as err:  # a control character: located by its offset
+        line = text.count("\n", 0, err.position) + 1
+        col = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise ConfigError(located(where, line, None, f"character #x{err.character:04x} at column {col} is not "
+                                  "allowed in YAML (a control character)")) from None
     except yaml.constructor.ConstructorError as err:
         raise ConfigError(located(where, _mark_line(err), None,
                                   f"{err.problem} (only plain YAML values are allowed)")) from err
     except yaml.MarkedYAMLError as err:
         raise ConfigError(located(where, _mark_line(err), None, f"YAML syntax error: {err.problem}")) from err
     except yaml.YAMLError as err:
-        raise ConfigError(located(where, None, None, f"YAML error: {err}")) from err
+        raise ConfigError(located(where, None, None, f"YAML error: {str(err).splitlines()[0]}")) from err
+    except RecursionError:  # belt and braces: the depth cap above should make this unreachable
+        raise ConfigError(located(where, None, None, f"nested deeper than {MAX_DEPTH} levels")) from None
     return LoadedYaml(data, lines, where)
 
 
 def load_yaml(path: str | Path) -> LoadedYaml:
-    path = Path(path)
+    """Size cap before reading, strict UTF-8 (a BOM is accepted; a bad byte is named with its line
+    and column), then `parse_yaml`. A file inside a project that is a symlink out of it is refused."""
+    from lifecycle.paths import safe_path
+
+    path = safe_path(Path(path), what="YAML file")
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
-    if path.stat().st_size > MAX_YAML_BYTES:
-        raise ConfigError(located(path, None, None, f"file is larger than {MAX_YAML_BYTES} bytes"))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(located(path, None, None, f"not UTF-8 text ({err.reason})")) from err
-    return parse_yaml(text, path)
+    return parse_yaml(read_text(path, limit=MAX_YAML_BYTES, kind="YAML file", error=ConfigError), path)
 
 
 def pydantic_problems(err, loaded: LoadedYaml | None, path: str | Path | None) -> list[str]:
@@ -155,30 +169,41 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes a value that appears twice (one dict in two fields of a run record) out twice: our
+    own loader refuses anchors and aliases, so the tool must never write them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def update_yaml(path: str | Path, updates: dict[tuple[str, ...], Any]) -> None:
     """Set values at key paths, keeping comments and key order (ruamel round-trip)."""
     from ruamel.yaml import YAML
 
-    path = Path(path)
-    load_yaml(path)  # same safety checks and located errors as every other load
-    rt = YAML()
-    rt.preserve_quotes = True
-    rt.width = 4096
-    with path.open(encoding="utf-8") as fh:
-        doc = rt.load(fh)
-    for keys, value in updates.items():
-        node = doc
-        for key in keys[:-1]:
-            if key not in node or node[key] is None:
-                node[key] = {}
-            node = node[key]
-        node[keys[-1]] = value
     import io
 
-    buf = io.StringIO()
-    rt.dump(doc, buf)
-    atomic_write_text(path, buf.getvalue())
+    from lifecycle.locking import locked
+
+    path = Path(path)
+    with locked(path, what=str(path)):  # two `--apply`s at once: both edits land, in turn
+        load_yaml(path)  # same safety checks and located errors as every other load
+        rt = YAML()
+        rt.preserve_quotes = True
+        rt.width = 4096
+        with path.open(encoding="utf-8") as fh:
+            doc = rt.load(fh)
+        for keys, value in updates.items():
+            node = doc
+            for key in keys[:-1]:
+                if key not in node or node[key] is None:
+                    node[key] = {}
+                node = node[key]
+            node[keys[-1]] = value
+        buf = io.StringIO()
+        rt.dump(doc, buf)
+        atomic_write_text(path, buf.getvalue())

@@ -54,6 +54,10 @@ def _eval_meta(run: Run) -> dict:
 
 
 def _requests(run: Run) -> dict[str, dict]:
+    recorded = _eval_meta(run).get("metric_args")  # what the run computed (declared labels included)
+    if isinstance(recorded, dict) and recorded and all(isinstance(a, dict) for a in recorded.values()):
+        return {str(n): {k: tuple(v) if isinstance(v, list) else v for k, v in a.items()}
+                for n, a in recorded.items() if n in METRICS}
     cfg = ((run.meta.get("config") or {}).get("eval") or {}).get("metrics") or []
     return dict(metric_requests(cfg)) if cfg else {}
 

@@ -15,8 +15,11 @@ _SHOWN = 10
 
 
 def _label(run) -> str:
+    from lifecycle.prompting.effective import k_label
+
     shots = (run.meta.get("eval") or {}).get("shots")
-    return f"{run.id[-7:]} ({shots}-shot)" if shots is not None else run.id[-7:]
+    return f"{run.id[-7:]} ({k_label(run.meta.get('budget'), shots, short=True)})" if shots is not None \
+        else run.id[-7:]
 
 
 def build_compare_doc(c: "Comparison", run_id: str) -> Doc:

@@ -27,10 +27,10 @@ class EvalInitResult:
 
 
 def _suite(task):
-    """(name, higher_is_better, note) for the task's metric suite."""
-    from lifecycle.scaffold.tasks import spec
+    """(name, higher_is_better, note) for the task's metric suite; directions from the metric registry."""
+    from lifecycle.evaluation.registry import suite
 
-    return [(m.name, m.higher_is_better, m.note) for m in spec(task).metrics]
+    return [(m.name, m.higher_is_better, m.note) for m in suite(task)]
 
 
 def build_eval_config(project):

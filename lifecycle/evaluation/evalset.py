@@ -11,7 +11,8 @@ from lifecycle.runs.store import file_sha256, stable_hash
 
 
 def as_references(value) -> list[str]:
-    """A reference field holds one text or a list of texts; numbers/labels become text."""
+    """A reference field holds one text or a list of texts (types are checked when the file is
+    read, by lifecycle.data.check_references)."""
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [str(value)]
@@ -56,15 +57,15 @@ def load_eval_set(path: str | Path, *, id_field: str, reference_field: str, limi
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: eval set not found", hint="check dataset.path in configs/eval.yaml")
-    if p.stat().st_size == 0 or not p.read_text(encoding="utf-8").strip():
+    # Streamed and typed by load_jsonl: inputs must be text, references a text or a non-empty list
+    # of texts (a `true` or an object is a located error, never stringified and scored).
+    examples = load_jsonl(p, required=[reference_field, *(input_fields or [])], id_field=id_field, limit=limit,
+                          text_fields=input_fields or [], reference_fields=[reference_field], allow_empty=True)
+    if not examples:
         raise DataError(f"{p}: the eval set is empty", hint="add examples (one JSON object per line)")
-    examples = load_jsonl(p, required=[reference_field, *(input_fields or [])], id_field=id_field, limit=limit)
     refs: dict[str, list[str]] = {}
     for ex in examples:
-        r = as_references(ex[reference_field])
-        if not r:
-            raise DataError(f"{p}: example '{ex[id_field]}' has an empty reference list in '{reference_field}'")
-        refs[str(ex[id_field])] = r
+        refs[str(ex[id_field])] = as_references(ex[reference_field])
     return EvalSet(p, file_sha256(p), id_field, reference_field, limit, examples, refs)
 
 

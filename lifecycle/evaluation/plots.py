@@ -48,7 +48,9 @@ def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float,
     return _png(fig)
 
 
-def metric_vs_shots(shots: Sequence[int], metrics: dict[str, list[tuple[float, float, float]]]) -> bytes:
+def metric_vs_shots(shots: Sequence[int], metrics: dict[str, list[tuple[float, float, float]]], *,
+                    tick_labels: Sequence[str] | None = None) -> bytes:
+    """The ladder; `tick_labels` name each rung by its effective K ("K=3 (1.4 used)")."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for name, vals in metrics.items():
@@ -56,7 +58,7 @@ def metric_vs_shots(shots: Sequence[int], metrics: dict[str, list[tuple[float, f
         ax.fill_between(shots, [lo for _, lo, _ in vals], [hi for _, _, hi in vals], alpha=0.18)
     ax.set_xlabel("shots (solved examples in the prompt)")
     ax.set_ylabel("score")
-    ax.set_xticks(list(shots))
+    ax.set_xticks(list(shots), list(tick_labels) if tick_labels else [f"K={k}" for k in shots], fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("in-context-learning ladder (band: 95% CI)", fontsize=10)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.data import iter_json_objects
+from lifecycle.data import check_id, iter_json_objects, json_type
 from lifecycle.errors import DataError, EvaluationError
 from lifecycle.evaluation.evalset import EvalSet
+from lifecycle.textio import MAX_PREDICTION_LINE_BYTES
 
 PREDICTION_KEYS = ("prediction", "text", "output")
 
@@ -27,15 +28,15 @@ def read_prediction_records(path: str | Path) -> list[dict]:
         raise DataError(f"{p}: predictions file not found")
     records = []
     seen: dict[str, int] = {}
-    for lineno, obj in iter_json_objects(p):
+    for lineno, obj in iter_json_objects(p, max_line=MAX_PREDICTION_LINE_BYTES, kind="predictions file"):
         if "id" not in obj:
             raise DataError(f"{p}:{lineno}: no 'id' field; each line needs the id of its eval example")
         key = next((k for k in PREDICTION_KEYS if k in obj), None)
         if key is None:
             raise DataError(f"{p}:{lineno}: no 'prediction' field; fields present: {', '.join(sorted(obj))}")
         if not isinstance(obj[key], str):
-            raise DataError(f"{p}:{lineno}: '{key}' must be text, got {type(obj[key]).__name__}")
-        ex_id = str(obj["id"])
+            raise DataError(f"{p}:{lineno}: {key}: must be text, got {json_type(obj[key])}")
+        ex_id = check_id(obj["id"], p, lineno, "id")
         if ex_id in seen:
             raise DataError(f"{p}:{lineno}: duplicate id '{ex_id}' (first on line {seen[ex_id]})")
         seen[ex_id] = lineno

@@ -10,11 +10,12 @@ Two ways to compute, same numbers:
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from lifecycle.errors import EvaluationError, did_you_mean
+from lifecycle.tasks import get_task, tasks_for_metric
 
 METRICS_DIR = Path(__file__).resolve().parent / "metrics"
 
@@ -27,36 +28,38 @@ class MetricInfo:
     aggregation: str  # "mean" of per-example scores, or "corpus" (formula over summed counts)
     scale: str  # value range, e.g. "0-1" or "0-100"
     description: str
-    tasks: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def module_path(self) -> Path:
         return METRICS_DIR / f"{self.module}.py"
 
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks this metric suits: those whose suite (lifecycle.tasks) names it or its group."""
+        names = {self.name, *(g for g, members in GROUPS.items() if self.name in members)}
+        return tuple(dict.fromkeys(t for n in names for t in tasks_for_metric(n)))
 
-_SUMM = ("summarization", "chat")
+
 METRICS: dict[str, MetricInfo] = {m.name: m for m in [
-    MetricInfo("rouge1", "rouge", True, "mean", "0-1", "ROUGE-1 F-measure (unigrams, Porter stemming)", _SUMM),
-    MetricInfo("rouge2", "rouge", True, "mean", "0-1", "ROUGE-2 F-measure (bigrams, Porter stemming)", _SUMM),
-    MetricInfo("rougeL", "rouge", True, "mean", "0-1", "ROUGE-L F-measure (longest common subsequence)", _SUMM),
+    MetricInfo("rouge1", "rouge", True, "mean", "0-1", "ROUGE-1 F-measure (unigrams, Porter stemming)"),
+    MetricInfo("rouge2", "rouge", True, "mean", "0-1", "ROUGE-2 F-measure (bigrams, Porter stemming)"),
+    MetricInfo("rougeL", "rouge", True, "mean", "0-1", "ROUGE-L F-measure (longest common subsequence)"),
     MetricInfo("rougeLsum", "rouge", True, "mean", "0-1",
-               "ROUGE-Lsum F-measure (summary-level LCS, sentences split on newlines)", _SUMM),
-    MetricInfo("sacrebleu", "sacrebleu_metric", True, "corpus", "0-100", "corpus BLEU via sacrebleu",
-               ("translation",)),
-    MetricInfo("chrf", "chrf", True, "corpus", "0-100", "chrF (character n-gram F-score) via sacrebleu",
-               ("translation", "summarization")),
+               "ROUGE-Lsum F-measure (summary-level LCS, sentences split on newlines)"),
+    MetricInfo("sacrebleu", "sacrebleu_metric", True, "corpus", "0-100", "corpus BLEU via sacrebleu"),
+    MetricInfo("chrf", "chrf", True, "corpus", "0-100", "chrF (character n-gram F-score) via sacrebleu"),
     MetricInfo("exact_match", "exact_match", True, "mean", "0-1",
-               "exact match after SQuAD normalisation, best reference", ("question_answering",)),
+               "exact match after SQuAD normalisation, best reference"),
     MetricInfo("token_f1", "token_f1", True, "mean", "0-1",
-               "token-overlap F1 after SQuAD normalisation, best reference", ("question_answering",)),
-    MetricInfo("accuracy", "accuracy", True, "mean", "0-1", "label matches a reference (case/space-insensitive)",
-               ("classification",)),
-    MetricInfo("macro_f1", "macro_f1", True, "corpus", "0-1", "F1 averaged over labels (scikit-learn's macro)",
-               ("classification",)),
-    MetricInfo("pred_words", "length", None, "mean", "words", "words per prediction", _SUMM),
-    MetricInfo("ref_words", "length", None, "mean", "words", "words per (first) reference", _SUMM),
+               "token-overlap F1 after SQuAD normalisation, best reference"),
+    MetricInfo("accuracy", "accuracy", True, "mean", "0-1", "label matches a reference (after label normalisation: first line, case, spaces, trailing punctuation)"),
+    MetricInfo("macro_f1", "macro_f1", True, "corpus", "0-1", "F1 averaged over labels (scikit-learn's macro)"),
+    MetricInfo("off_label_rate", "off_label", False, "mean", "0-1",
+               "share of answers that are none of the labels (after normalisation)"),
+    MetricInfo("pred_words", "length", None, "mean", "words", "words per prediction"),
+    MetricInfo("ref_words", "length", None, "mean", "words", "words per (first) reference"),
     MetricInfo("length_ratio", "length", None, "corpus", "ratio",
-               "prediction words / reference words over the corpus", _SUMM),
+               "prediction words / reference words over the corpus"),
 ]}
 
 
@@ -75,6 +78,28 @@ def expand_names(names: Sequence[str]) -> list[str]:
             get_metric(m)
             out[m] = None
     return list(out)
+
+
+def direction(name: str) -> Optional[bool]:
+    """higher_is_better of a metric or a group (a group's members share one direction)."""
+    found = {get_metric(m).higher_is_better for m in GROUPS.get(name, (name,))}
+    if len(found) != 1:
+        raise EvaluationError(f"metric group '{name}' mixes directions; list its members one by one")
+    return found.pop()
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One entry of a task's configs/eval.yaml suite, its direction taken from this registry."""
+
+    name: str
+    higher_is_better: Optional[bool]  # None: descriptive, no better side
+    note: str
+
+
+def suite(task) -> tuple[MetricDef, ...]:
+    """The task's metric suite (lifecycle.tasks) with each metric's direction from this registry."""
+    return tuple(MetricDef(m.name, direction(m.name), m.note) for m in get_task(task).metrics)
 
 
 def get_metric(name: str) -> MetricInfo:
@@ -108,6 +133,7 @@ def _family_scorer(module: str) -> Callable:
         "rouge": scorers.rouge, "sacrebleu_metric": scorers.sacrebleu_bleu, "chrf": scorers.chrf,
         "exact_match": scorers.exact_match, "token_f1": scorers.token_f1, "accuracy": scorers.accuracy,
         "macro_f1": scorers.macro_f1, "length": scorers.lengths,
+        "off_label": scorers.off_label_rate,
     }[module]
 
 

@@ -19,6 +19,7 @@ from lifecycle.evaluation.evalset import EvalSet, project_eval_set
 from lifecycle.evaluation.predictions import Aligned, align, read_prediction_records
 from lifecycle.evaluation.scoring import StatsSettings, metric_requests, per_example_rows, score
 from lifecycle.evaluation.targets import TargetResult, best_for, project_targets
+from lifecycle.prompting.effective import effective_k
 from lifecycle.runs.store import Run, RunStore, stable_hash, utc_now
 
 SCORES_FILE = "scores.jsonl"
@@ -69,6 +70,7 @@ class _Context:
     prompt: dict | None
     eval_key: str
     stats: StatsSettings
+    labels: list[str] | None = None
 
 
 def _prompt_dict(project) -> dict | None:
@@ -86,12 +88,52 @@ def prepare(project, *, limit: int | None = None) -> _Context:
     evalset = project_eval_set(project, cfg)
     prompt = _prompt_dict(project)
     stats = StatsSettings(cfg.bootstrap_samples, cfg.confidence, cfg.seed)
-    return _Context(project, cfg, evalset, requests, prompt, evalset.eval_key(prompt), stats)
+    labels = declared_labels(project, prompt)
+    return _Context(project, cfg, evalset, with_labels(requests, labels), prompt, evalset.eval_key(prompt), stats,
+                    labels)
+
+
+_LABEL_METRICS = ("accuracy", "macro_f1", "off_label_rate")
+_LABEL_ARG = ("macro_f1", "off_label_rate")  # the metrics that take the declared label set
+
+
+def declared_labels(project, prompt: dict | None) -> list[str] | None:
+    """configs/prompt.yaml `labels`, else lifecycle.yaml scope.labels, else None."""
+    labels = (prompt or {}).get("labels")
+    if labels:
+        return list(labels)
+    scope = getattr(project.manifest, "scope", None)
+    return list(scope.labels) if getattr(scope, "labels", None) else None
+
+
+def with_labels(requests: list[tuple[str, dict]], labels: list[str] | None) -> list[tuple[str, dict]]:
+    """Label metrics get the declared label set (unless the eval config gives its own), and any
+    classification scoring also reports off_label_rate."""
+    names = [n for n, _ in requests]
+    if not any(n in _LABEL_METRICS for n in names):
+        return requests
+    labels = tuple(labels) if labels else None  # hashable: the registry groups metrics by their args
+    out = [(n, {**a, "labels": labels} if labels and n in _LABEL_ARG and "labels" not in a else a)
+           for n, a in requests]
+    if "off_label_rate" not in names:
+        out.append(("off_label_rate", {"labels": labels} if labels else {}))
+    return [(n, {k: tuple(v) if isinstance(v, list) else v for k, v in a.items()}) for n, a in out]
+
+
+def _plain(args: dict) -> dict:
+    """Metric args as run.yaml keeps them (lists, not tuples)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
 
 
 def _score(ctx: _Context, records: list[dict], source: str) -> tuple[Aligned, dict, dict]:
     aligned = align(records, ctx.evalset, source=source)
     scores, doc = score(aligned.predictions, aligned.references, ctx.requests, ctx.stats)
+    if any(n in _LABEL_METRICS for n, _ in ctx.requests):
+        from lifecycle.evaluation.text import LABEL_NORMALIZATION, label_normalize
+
+        changed = sum(label_normalize(p) != p for p in aligned.predictions)
+        doc["label_normalization"] = {"rules": LABEL_NORMALIZATION, "labels": ctx.labels,
+                                      "answers_changed": changed, "n": len(aligned.predictions)}
     return aligned, scores, doc
 
 
@@ -99,7 +141,12 @@ def _create_run(ctx: _Context, opts: EvalOptions, *, shots: int | None, source: 
                 generation: dict | None, group: str) -> Run:
     eval_meta = {"eval_key": ctx.eval_key, "shots": shots, "source": source, "group": group,
                  "metrics": [n for n, _ in ctx.requests], "dataset_sha256": ctx.evalset.sha256,
-                 "references_hash": ctx.evalset.references_hash}
+                 "references_hash": ctx.evalset.references_hash,
+                 "metric_args": {n: _plain(a) for n, a in ctx.requests}}  # what was computed (labels included)
+    if any(n in _LABEL_METRICS for n, _ in ctx.requests):
+        from lifecycle.evaluation.text import LABEL_NORMALIZATION
+
+        eval_meta.update(labels=ctx.labels, label_normalization=LABEL_NORMALIZATION)
     config = {"eval": ctx.cfg.model_dump(mode="json"), "prompt": ctx.prompt, "generation": generation}
     return RunStore(ctx.project.runs_dir).create(
         opts.kind, config=config, model=model, dataset=ctx.evalset.describe(), seed=ctx.cfg.seed,
@@ -132,6 +179,7 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
         model, generation = {}, None
     aligned, scores, doc = _score(ctx, records, label)
     run = _create_run(ctx, opts, shots=shots, source=source, model=model, generation=generation, group=group)
+    run.update_meta(budget=effective_k(records, shots).as_record())
     try:
         _write_results(run, aligned, scores, doc, write_predictions=True)
     except BaseException:
@@ -140,14 +188,22 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
     return [ScoredRun(run, shots, doc, aligned, scores)]
 
 
+def _budget(records: list[dict], k: int, prompts) -> dict:
+    """run.yaml `budget`: K asked, mean K used, how many got the full K, truncated (honest K)."""
+    summary = effective_k(records, k).as_record()
+    summary["longest_prompt_tokens"] = max((p.n_tokens for p in prompts), default=0)
+    return summary
+
+
 def _resumable(project, ref: str) -> Run:
     run = RunStore(project.runs_dir).get(ref)
     ev = run.meta.get("eval") or {}
     if run.kind != "eval" or ev.get("source") != "generated":
         raise EvaluationError(f"run {run.id} is not a generated eval run; only those can be resumed")
-    if run.status == "complete":
-        raise EvaluationError(f"run {run.id} is already complete", hint="re-score it with --rescore instead")
-    return run
+    if run.recorded_status == "complete":
+        raise EvaluationError(f"run {run.id} is already complete; finished runs are never changed",
+                              hint="re-score it into a new run with --rescore instead")
+    return run.claim()  # one writer per run: a second `--resume` of it gets a one-line error
 
 
 def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None,
@@ -196,13 +252,13 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
                               generation=gen_meta, group=group)
             if on_run:
                 on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
-        try:
+        # failed or interrupted (with how to resume) is recorded here; complete once reported
+        with run.recording(resume_hint=f"`lifecycle eval run --resume {run.id}` finishes it", complete=False):
             generate_to_run(engine, prompts, run)
-            aligned, scores, doc = _score(ctx, run.read_predictions(), f"run {run.id}")
+            records = run.read_predictions()
+            run.update_meta(budget=_budget(records, k, prompts))
+            aligned, scores, doc = _score(ctx, records, f"run {run.id}")
             _write_results(run, aligned, scores, doc, write_predictions=False)
-        except BaseException:
-            run.finish(status="failed")
-            raise
         out.append(ScoredRun(run, k, doc, aligned, scores))
     return out
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lifecycle.errors import EvaluationError
-from lifecycle.evaluation.scorers import Scores
+from lifecycle.evaluation.scorers import Scores, on_labels
 
 # Resamples are processed in blocks so that memory stays ~ block * n * k floats.
 _BLOCK_ELEMENTS = 4_000_000
@@ -63,13 +63,16 @@ class PairedResult:
     method: str
 
     @property
+    def judged(self):
+        """The shared verdict (lifecycle.evaluation.verdict): significant only when the interval
+        excludes 0 and p < 0.05."""
+        from lifecycle.evaluation.verdict import paired_verdict
+
+        return paired_verdict(self.diff, self.ci, self.p_value, self.higher_is_better)
+
+    @property
     def verdict(self) -> str:
-        if self.p_value >= 0.05:
-            return "no significant difference"
-        if self.higher_is_better is None:  # descriptive (lengths): no better side
-            return "B higher" if self.diff > 0 else "B lower"
-        better_b = (self.diff > 0) == bool(self.higher_is_better)
-        return "B better" if better_b else "A better"
+        return self.judged.short()
 
     def as_dict(self) -> dict:
         return {"metric": self.metric, "a": self.a, "b": self.b, "diff": self.diff, "ci": list(self.ci),
@@ -77,16 +80,22 @@ class PairedResult:
                 "method": self.method, "verdict": self.verdict}
 
 
-def _check_pair(a: Scores, b: Scores) -> None:
+def _check_pair(a: Scores, b: Scores) -> tuple[Scores, Scores]:
+    """Both sides on one statistics layout: label metrics (macro-F1) of runs that predicted different
+    label sets are first put on the union of their labels (values unchanged)."""
+    if a.labels is not None and b.labels is not None and a.labels != b.labels and len(a.stats) == len(b.stats):
+        space = tuple(sorted(set(a.labels) | set(b.labels)))
+        a, b = on_labels(a, space), on_labels(b, space)
     if a.stats.shape != b.stats.shape:
         raise EvaluationError(f"paired test needs the same examples on both sides "
                               f"({a.stats.shape[0]} vs {b.stats.shape[0]} examples)")
+    return a, b
 
 
 def paired_bootstrap(a: Scores, b: Scores, *, samples: int = 1000, confidence: float = 0.95,
                      seed: int = 42) -> tuple[float, float]:
     """Interval of metric(B) - metric(A) when both are resampled on the same examples."""
-    _check_pair(a, b)
+    a, b = _check_pair(a, b)
     n, k = a.stats.shape
     rng = np.random.default_rng(seed)
     diffs = []
@@ -99,7 +108,7 @@ def paired_bootstrap(a: Scores, b: Scores, *, samples: int = 1000, confidence: f
 def permutation_test(a: Scores, b: Scores, *, samples: int = 10000, seed: int = 42) -> float:
     """Two-sided paired approximate-randomisation test: swap A's and B's statistics on a random
     subset of examples; p = (1 + #(|diff*| >= |diff|)) / (1 + samples)."""
-    _check_pair(a, b)
+    a, b = _check_pair(a, b)
     n, k = a.stats.shape
     observed = abs(b.value - a.value)
     sum_a, sum_b = a.stats.sum(axis=0), b.stats.sum(axis=0)

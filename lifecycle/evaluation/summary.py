@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lifecycle.prompting.effective import k_label
+
 if TYPE_CHECKING:
     from lifecycle.evaluation.runner import EvalOutcome
 
@@ -15,8 +17,8 @@ def _cell(m: dict) -> str:
 def eval_table(outcome: "EvalOutcome") -> str:
     runs = outcome.runs
     names = list(runs[0].doc["metrics"])
-    header = ["run", "shots", "n", *names]
-    rows = [[s.run.id, "-" if s.shots is None else str(s.shots), str(s.doc["n"]),
+    header = ["run", "K (what the examples got)", "n", *names]
+    rows = [[s.run.id, k_label(s.run.meta.get("budget"), s.shots), str(s.doc["n"]),
              *[_cell(s.doc["metrics"][n]) for n in names]] for s in runs]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]

@@ -2,8 +2,9 @@
 
 The Trainer writes `checkpoint-N/` file by file (weights, optimizer, scheduler, RNG, and
 trainer_state.json last), so a kill mid-save leaves a folder that looks like a checkpoint but is not.
-A checkpoint counts as complete when trainer_state.json parses and names step N, and the weights,
-optimizer and scheduler files load."""
+A checkpoint counts as complete when trainer_state.json parses and names step N, and every file the
+resume will load does: the weights, adapter_config.json for an adapter, optimizer, scheduler, the
+gradient scaler when there is one, and each process's RNG state (loaded the way the Trainer loads it)."""
 
 from __future__ import annotations
 
@@ -56,14 +57,27 @@ def _check_weights(folder: Path) -> str | None:
 
 def _check_torch_file(path: Path) -> str | None:
     import torch
+    from transformers.trainer_pt_utils import safe_globals
 
     if not path.is_file():
         return f"{path.name} is missing"
     try:
-        torch.load(path, map_location="cpu", weights_only=True)
+        with safe_globals():  # the allowlist the Trainer itself loads RNG states with (numpy state)
+            torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         return f"{path.name} does not load ({type(err).__name__})"
     return None
+
+
+def _check_adapter_config(folder: Path) -> str | None:
+    if not (folder / "adapter_model.safetensors").is_file():
+        return None
+    path = folder / "adapter_config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return f"adapter_config.json does not load ({type(err).__name__})"
+    return None if isinstance(data, dict) else "adapter_config.json is not a JSON object"
 
 
 def check_checkpoint(folder: Path) -> CheckpointStatus:
@@ -79,8 +93,9 @@ def check_checkpoint(folder: Path) -> CheckpointStatus:
     if not isinstance(data, dict) or data.get("global_step") != step:
         return CheckpointStatus(folder, step, f"trainer_state.json names step {data.get('global_step') if isinstance(data, dict) else '?'}, "
                                 f"not {step}")
-    problem = _check_weights(folder)
-    for name in ("optimizer.pt", "scheduler.pt"):
+    problem = _check_weights(folder) or _check_adapter_config(folder)
+    optional = [p.name for p in sorted(folder.glob("rng_state*.pth"))] + (["scaler.pt"] if (folder / "scaler.pt").exists() else [])
+    for name in ("optimizer.pt", "scheduler.pt", *optional):
         problem = problem or _check_torch_file(folder / name)
     return CheckpointStatus(folder, step, problem)
 

@@ -83,11 +83,13 @@ def compare_with_baseline(project, tuned_eval, baseline) -> dict:
         out["metrics"][res.metric] = {"baseline": res.a, "finetuned": res.b, "difference": res.diff,
                                       "ci": list(res.ci), "p_value": res.p_value, "method": res.method}
     m = out["metrics"].get(success.metric)
-    if m:
-        better = m["difference"] > 0 if success.higher_is_better else m["difference"] < 0
-        significant = (m["ci"][0] > 0 if success.higher_is_better else m["ci"][1] < 0)
-        out["finetune_beats_baseline"] = bool(better)
-        out["significant"] = bool(significant)
+    if m:  # the verdict `eval compare` and adapt.finetune_beats_baseline give (lifecycle.evaluation.verdict)
+        from lifecycle.evaluation.verdict import paired_verdict
+
+        v = paired_verdict(m["difference"], m["ci"], m["p_value"], success.higher_is_better)
+        out["finetune_beats_baseline"] = v.better
+        out["significant"] = v.significant
+        out["verdict"] = v.sentence("fine-tuning", "the zero-shot baseline")
     return out
 
 
@@ -116,10 +118,8 @@ def evaluate_finetune(project, run, echo) -> dict | None:
                                 "significant": result.get("significant")})
     m = result["metrics"].get(result["success_metric"])
     if m:
-        verdict = "beats" if result.get("finetune_beats_baseline") else "does not beat"
         echo(f"{result['success_metric']}: tuned {m['finetuned']:.4g} vs zero-shot {m['baseline']:.4g} "
-             f"(difference {m['difference']:+.4g}, 95% CI {m['ci'][0]:+.4g}..{m['ci'][1]:+.4g}): fine-tuning {verdict} "
-             f"the baseline{' (significant)' if result.get('significant') else ''}")
+             f"(difference {m['difference']:+.4g}): {result['verdict']}")
     if result.get("compare_run"):
         echo(f"paired comparison report: runs/{result['compare_run']}/report.html")
     return result

@@ -44,7 +44,8 @@ def load_records(path: Path, prompt_cfg, data_cfg, *, min_examples: int, role: s
     if not path.is_file():
         raise DataError(f"configs/finetune.yaml: data.{role}: file '{path}' does not exist",
                         hint="point data.train at a JSONL file with one example per line")
-    records = load_jsonl(path, required=required, id_field=cfg.id_field, allow_empty=True)
+    records = load_jsonl(path, required=required, id_field=cfg.id_field, allow_empty=True,
+                         text_fields=required)  # a label is text too: never str() of a list
     lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1) if text.strip()]
     for rec, line in zip(records, lines):
         rec["__line__"] = line

@@ -1,26 +1,26 @@
-"""Fine-tuning methods: which families support which, default target modules, and applying peft.
+"""Fine-tuning methods on a real model: which families support which, resolving target modules,
+and applying peft. The methods themselves (their peft config builders, mergeable, CUDA, default
+dtype) are records of the method registry, `lifecycle.methods`; this module plans and applies them.
 
-`full` trains every weight; `lora`, `ia3`, `prompt_tuning` and `qlora` wrap the model with peft.
 Target modules default per architecture (t5: q,v; gpt2: c_attn; llama-like: q_proj,v_proj) and
-otherwise fall back to peft's own per-architecture tables."""
+otherwise fall back to peft's own per-architecture tables (`default_targets`, which the memory
+estimator uses too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lifecycle.errors import DependencyError, FinetuneError
+from lifecycle.methods import (
+    LORA_TARGETS, METHODS as REGISTRY, AdapterSettings, default_targets, get_method, task_type_for,
+)
 
-METHODS = ("full", "lora", "prompt_tuning", "ia3", "qlora")
-PEFT_METHODS = ("lora", "prompt_tuning", "ia3", "qlora")
-
-# Our defaults where the lifecycle has an opinion (the course lab's LoRA setting on q and v).
-LORA_TARGETS = {
-    "t5": ["q", "v"], "mt5": ["q", "v"], "umt5": ["q", "v"], "bart": ["q_proj", "v_proj"],
-    "gpt2": ["c_attn"], "llama": ["q_proj", "v_proj"], "mistral": ["q_proj", "v_proj"],
-    "qwen2": ["q_proj", "v_proj"], "qwen3": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"],
-    "gemma2": ["q_proj", "v_proj"], "phi3": ["qkv_proj"], "falcon": ["query_key_value"],
-    "gpt_neox": ["query_key_value"],
-}
+# Views of the method registry (lifecycle.methods), kept for callers of this module.
+METHODS = tuple(REGISTRY)
+PEFT_METHODS = tuple(n for n, m in REGISTRY.items() if m.trains == "adapter")
+__all__ = ["LORA_TARGETS", "METHODS", "PEFT_METHODS", "MethodPlan", "plan_method", "peft_config", "apply_method",
+           "default_targets", "adapter_settings", "check_qlora_available", "quantization_config",
+           "trainable_parameters", "module_leaf_names"]
 
 
 @dataclass
@@ -30,14 +30,6 @@ class MethodPlan:
     method: str
     target_modules: list[str] | None
     feedforward_modules: list[str] | None = None
-
-
-def _peft_default(mapping_name: str, model_type: str) -> list[str] | None:
-    from peft.utils import constants
-
-    mapping = getattr(constants, mapping_name, {})
-    value = mapping.get(model_type)
-    return list(value) if value else None
 
 
 def module_leaf_names(model) -> list[str]:
@@ -73,13 +65,15 @@ def _check_targets_exist(model, targets: list[str], field: str) -> None:
 
 def plan_method(method: str, model_type: str, peft_settings, model) -> MethodPlan:
     """Resolve the method for this model, or raise a clear error if the family cannot do it."""
-    if method not in METHODS:
-        raise FinetuneError(f"unknown fine-tuning method '{method}'; use one of {', '.join(METHODS)}")
-    if method in ("full", "prompt_tuning"):
+    if method not in REGISTRY:
+        from lifecycle.errors import did_you_mean
+
+        raise FinetuneError(did_you_mean(method, list(REGISTRY), kind="fine-tuning method"))
+    table = REGISTRY[method].targets
+    if table is None:
         return MethodPlan(method, None)
-    if method in ("lora", "qlora"):
-        targets = peft_settings.target_modules or LORA_TARGETS.get(model_type) or _peft_default(
-            "TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING", model_type)
+    if table == "lora":
+        targets = peft_settings.target_modules or default_targets(method, model_type)[0]
         if not targets:
             raise FinetuneError(
                 f"{method} has no default target modules for model type '{model_type}'",
@@ -88,7 +82,8 @@ def plan_method(method: str, model_type: str, peft_settings, model) -> MethodPla
         _check_targets_exist(model, targets, "peft.target_modules")
         return MethodPlan(method, list(targets))
     # ia3
-    targets = peft_settings.target_modules or _peft_default("TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING", model_type)
+    default, default_ff = default_targets(method, model_type)
+    targets = peft_settings.target_modules or default
     if not targets:
         raise FinetuneError(
             f"method 'ia3' is not supported for model type '{model_type}' without explicit modules",
@@ -96,14 +91,13 @@ def plan_method(method: str, model_type: str, peft_settings, model) -> MethodPla
     if peft_settings.target_modules:
         ff = peft_settings.feedforward_modules or []
     else:
-        ff = peft_settings.feedforward_modules or _peft_default(
-            "TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING", model_type) or []
+        ff = peft_settings.feedforward_modules or default_ff or []
     _check_targets_exist(model, targets, "peft.target_modules")
     stray = [m for m in ff if m not in targets]
     if stray:
         raise FinetuneError(f"configs/finetune.yaml: peft.feedforward_modules: {', '.join(stray)} must also be in "
                             "peft.target_modules")
-    return MethodPlan("ia3", list(targets), list(ff))
+    return MethodPlan(method, list(targets), list(ff))
 
 
 def check_qlora_available() -> None:
@@ -130,32 +124,28 @@ def quantization_config():
                               bnb_4bit_compute_dtype=torch.bfloat16)
 
 
-def peft_config(plan: MethodPlan, peft_settings, encoder_decoder: bool, model_ref: str):
-    from peft import IA3Config, LoraConfig, PromptTuningConfig, PromptTuningInit, TaskType
+def adapter_settings(plan: MethodPlan, peft_settings, encoder_decoder: bool, model_ref: str) -> AdapterSettings:
+    """configs/finetune.yaml's peft section and the plan, as the registry's builders take them."""
+    return AdapterSettings(task_type=task_type_for(encoder_decoder=encoder_decoder), r=peft_settings.r,
+                           alpha=peft_settings.alpha, dropout=peft_settings.dropout,
+                           target_modules=plan.target_modules, feedforward_modules=plan.feedforward_modules,
+                           num_virtual_tokens=peft_settings.num_virtual_tokens,
+                           init_text=peft_settings.prompt_tuning_init_text, tokenizer=model_ref)
 
-    task = TaskType.SEQ_2_SEQ_LM if encoder_decoder else TaskType.CAUSAL_LM
-    if plan.method in ("lora", "qlora"):
-        return LoraConfig(task_type=task, r=peft_settings.r, lora_alpha=peft_settings.alpha,
-                          lora_dropout=peft_settings.dropout, target_modules=plan.target_modules)
-    if plan.method == "ia3":
-        return IA3Config(task_type=task, target_modules=plan.target_modules,
-                         feedforward_modules=plan.feedforward_modules or [])
-    if peft_settings.prompt_tuning_init_text:
-        return PromptTuningConfig(task_type=task, num_virtual_tokens=peft_settings.num_virtual_tokens,
-                                  prompt_tuning_init=PromptTuningInit.TEXT,
-                                  prompt_tuning_init_text=peft_settings.prompt_tuning_init_text,
-                                  tokenizer_name_or_path=model_ref)
-    return PromptTuningConfig(task_type=task, num_virtual_tokens=peft_settings.num_virtual_tokens,
-                              prompt_tuning_init=PromptTuningInit.RANDOM)
+
+def peft_config(plan: MethodPlan, peft_settings, encoder_decoder: bool, model_ref: str):
+    """The peft config, built by the method's registry entry (the one place peft configs are made)."""
+    return get_method(plan.method).build_peft_config(adapter_settings(plan, peft_settings, encoder_decoder, model_ref))
 
 
 def apply_method(model, plan: MethodPlan, peft_settings, encoder_decoder: bool, model_ref: str):
     """The model to train: itself for `full`, else a PeftModel with only the method's parameters trainable."""
-    if plan.method == "full":
+    method = get_method(plan.method)
+    if method.trains == "full":
         return model
     from peft import get_peft_model, prepare_model_for_kbit_training
 
-    if plan.method == "qlora":
+    if method.quantized_base:
         model = prepare_model_for_kbit_training(model)
     return get_peft_model(model, peft_config(plan, peft_settings, encoder_decoder, model_ref))
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from lifecycle.errors import FinetuneError, LifecycleError
+from lifecycle.errors import FinetuneError
 from lifecycle.finetune import runs as ft_runs
 from lifecycle.finetune.resources import gib
+from lifecycle.runs.store import utc_now
 
 
 @dataclass
@@ -67,6 +68,7 @@ def job_spec_from_run(project, run, resume_from: Path | None, echo):
     model_cfg = ModelConfig.model_validate(cfg["model"])
     return JobSpec(
         model_ref=model_cfg.model, revision=model_cfg.revision, trust_remote_code=model_cfg.trust_remote_code,
+        allow_pickle=model_cfg.allow_pickle,
         architecture=model_cfg.architecture, max_context=model_cfg.max_context, ft=ft,
         prompt_cfg=PromptConfig.model_validate(cfg["prompt"]), train_path=project.path(ft.data.train),
         validation_path=project.path(ft.data.validation) if ft.data.validation else None,
@@ -75,25 +77,42 @@ def job_spec_from_run(project, run, resume_from: Path | None, echo):
 
 def _prepare_run(project, req: FinetuneRequest):
     """(run, resume_from): a new run, or the run to resume and its last complete checkpoint."""
-    from lifecycle.finetune.training import resume_point
-
     if not req.resume:
         if req.run:
             raise FinetuneError("--run names a run to resume; use it with --resume")
         model_cfg, prompt_cfg, ft = resolve_configs(project, req)
+        waiting = ft_runs.resumable_runs(project)
         run = ft_runs.create_run(project, model_cfg=model_cfg, ft=ft, prompt_cfg=prompt_cfg, argv=req.argv)
         req.echo(f"run {run.id}")
+        for old in waiting:  # a new run never hides an interrupted one
+            req.echo(f"note: run {old.id} is {old.status}; `lifecycle finetune --resume --run {old.id}` continues it")
         return run, None
     run = ft_runs.find_resumable(project, req.run)
+    try:  # claimed: a refusal below must not keep the run locked in this process
+        return _resume_claimed(project, req, run)
+    except BaseException:
+        run.release()
+        raise
+
+
+def _resume_claimed(project, req: FinetuneRequest, run):
+    from lifecycle.finetune.training import resume_point
+
     model_cfg, prompt_cfg, ft = resolve_configs(project, req, stored=run.meta.get("config"))
     current = ft_runs.fingerprint(project, model_cfg, ft, prompt_cfg)
-    ft_runs.check_resume_allowed(run, current, req.force, req.echo)
+    changes = ft_runs.check_resume_allowed(run, current, req.force, req.echo)
+    if _trained(run):  # training finished; the evaluation after it did not
+        run.update_meta(status="running", resumes=int(run.meta.get("resumes", 0)) + 1)
+        req.echo(f"run {run.id}: training is complete; resuming the evaluation")
+        return run, None
     checkpoint = resume_point(run.path, warn=req.echo)  # raises when none is complete
     if req.force:  # continue with what the project says now
         cfg = dict(run.meta["config"])
         cfg.update(finetune=ft.model_dump(mode="json"), prompt=prompt_cfg.model_dump(mode="json"),
                    model=model_cfg.model_dump(mode="json"))
-        run.update_meta(config=cfg, fingerprint=current)
+        forced = list(run.meta.get("forced_resumes") or [])
+        forced.append({"at": utc_now(), "changes": changes, "argv": list(req.argv)})
+        run.update_meta(config=cfg, fingerprint=current, forced_resumes=forced)
     elif req.max_steps is not None:
         cfg = dict(run.meta["config"])
         cfg["finetune"] = ft.model_dump(mode="json")
@@ -105,25 +124,33 @@ def _prepare_run(project, req: FinetuneRequest):
 
 
 def finetune(project, req: FinetuneRequest) -> "ft_runs.Run":
+    """Train, record, evaluate; the run is `complete` only once all three are done. Any failure
+    (any exception) marks it failed, Ctrl-C or SIGTERM interrupted, both resumable: a kill during
+    the evaluation resumes the evaluation only."""
     config_file = _check_launch(project, req)  # before a run folder exists
     run, resume_from = _prepare_run(project, req)
-    try:
-        if req.launch:
-            summary = _launch_distributed(project, run, resume_from, req, config_file)
-        else:
-            summary = train_in_process(project, run, resume_from, req.echo)
-    except LifecycleError as err:
-        run.update_meta(status="failed", error=str(err))
-        raise
-    except KeyboardInterrupt:
-        run.update_meta(status="interrupted")
-        raise
-    _record(run, summary, req.echo)
-    if req.evaluate:
-        from lifecycle.finetune.evaluation import evaluate_finetune
+    again = f"lifecycle finetune --resume --run {run.id}"
+    if req.launch:
+        again += f" --launch accelerate --config-file {req.config_file}"
+    with run.recording(resume_hint=f"`{again}` continues it"):
+        if not _trained(run):
+            if req.launch:
+                summary = _launch_distributed(project, run, resume_from, req, config_file)
+            else:
+                summary = train_in_process(project, run, resume_from, req.echo)
+            _record(run, summary, req.echo)
+        if req.evaluate:
+            from lifecycle.finetune.evaluation import evaluate_finetune
 
-        evaluate_finetune(project, run, req.echo)
+            evaluate_finetune(project, run, req.echo)
+        run.finish("complete")
     return run
+
+
+def _trained(run) -> bool:
+    """Training was recorded and its final weights are there (only the evaluation may be missing)."""
+    weights = (run.meta.get("training") or {}).get("weights")
+    return bool(weights) and (run.path / str(weights)).is_dir()
 
 
 def _summary(result) -> dict:
@@ -205,8 +232,8 @@ def _record(run, summary: dict, echo) -> None:
     plot = plot_loss(log_history, run.path / "plots" / "loss.png",
                      f"{run.meta.get('method')} fine-tuning, run {run.id}")
     ranks = ft_runs.read_rank_reports(run.path)
-    run.finish("complete", training=summary, ranks=[r.get("rank") for r in ranks],
-               loss_plot=str(plot.relative_to(run.path)) if plot else None)
+    run.update_meta(training=summary, ranks=[r.get("rank") for r in ranks],
+                    loss_plot=str(plot.relative_to(run.path)) if plot else None)
     peak = summary.get("peak_memory") or {}
     measured = peak.get("peak_cuda_allocated_bytes", peak.get("peak_rss_bytes"))
     what = "CUDA allocated" if "peak_cuda_allocated_bytes" in peak else "process RSS"

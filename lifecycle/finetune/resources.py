@@ -55,38 +55,47 @@ def gib(n: float | int | None) -> str:
     return "?" if n is None else f"{n / 2**30:.2f} GiB"
 
 
+def _dtype_for(method: str, precision: str) -> str:
+    """The estimator's dtype: the method's own (qlora: int4), else the training precision's bytes."""
+    from lifecycle.methods import get_method
+
+    return get_method(method).default_dtype or {"no": "fp32", "bf16": "bf16", "fp16": "bf16"}[precision]
+
+
 def memory_estimate(model_ref: str, method: str, *, precision: str, batch_size: int, seq_len: int, lora_r: int,
                     target_modules: list[str] | None, num_virtual_tokens: int = 20, device: str = "gpu",
                     target_len: int | None = None, lora_dropout: float = 0.0, trust_remote_code: bool = False) -> dict:
-    """The foundation's estimator for this method as configured. Where it cannot simulate a
-    prompt-tuning step on fake tensors, the step is asked as LoRA with r=1 on the same frozen base
-    (an upper bound on prompt tuning's tiny trainable part), and the result says so."""
+    """The pre-flight estimate of a training job: the same MemoryRequest `MemoryRequest.for_project`
+    builds from configs/finetune.yaml (method, batch, LoRA rank and dropout, targets, virtual tokens),
+    with the lengths measured by the tokenizer and the device and precision this job really uses.
+    The estimator itself handles methods it cannot simulate (the registry's `estimate_fallback`)."""
+    from lifecycle.catalog.memory import MemoryRequest
+
+    request = MemoryRequest(method=method, dtype=_dtype_for(method, precision), batch_size=batch_size,
+                            seq_len=max(1, seq_len), lora_r=lora_r,
+                            target_modules=tuple(target_modules) if target_modules else None,
+                            num_virtual_tokens=num_virtual_tokens, device=device, target_len=target_len,
+                            lora_dropout=lora_dropout)
+    return estimate_request(model_ref, request, trust_remote_code=trust_remote_code)
+
+
+def preflight_request(project, overrides: dict | None = None):
+    """The project's memory question as the fine-tune pre-flight asks it (`MemoryRequest.for_project`)."""
+    from lifecycle.catalog.memory import MemoryRequest
+
+    return MemoryRequest.for_project(project, overrides)
+
+
+def estimate_request(model_ref: str, request, *, trust_remote_code: bool = False) -> dict:
+    """The estimate as a dict for run.yaml; advice only, so a failure is recorded, never raised."""
     from lifecycle.catalog.memory import estimate_memory
     from lifecycle.errors import LifecycleError
 
-    dtype = "int4" if method == "qlora" else {"no": "fp32", "bf16": "bf16", "fp16": "bf16"}[precision]  # same bytes
-
-    def ask(as_method: str, r: int):
-        return estimate_memory(model_ref, as_method, dtype, batch_size, max(1, seq_len), lora_r=r,
-                               target_modules=target_modules if as_method in ("lora", "qlora", "ia3") else None,
-                               num_virtual_tokens=num_virtual_tokens, device=device, target_len=target_len,
-                               lora_dropout=lora_dropout if as_method == method else 0.0,  # not the stand-in's
-                               trust_remote_code=trust_remote_code)
-
-    note = None
     try:
-        try:
-            est = ask(method, lora_r)
-        except LifecycleError:
-            if method != "prompt_tuning":
-                raise
-            est, note = ask("lora", 1), "prompt_tuning estimated as lora r=1 on the same frozen base"
+        est = estimate_memory(model_ref, request, trust_remote_code=trust_remote_code)
     except (LifecycleError, ValueError, RuntimeError, TypeError) as err:  # advice only: never stops training
         return {"error": f"{type(err).__name__}: {err}"}
-    out = est.to_dict()
-    if note:
-        out["notes"] = [note, *out.get("notes", [])]
-    return out
+    return est.to_dict()
 
 
 def world_rank() -> int:

@@ -49,12 +49,16 @@ def fingerprint(project, model_cfg, ft, prompt_cfg) -> dict:
             "prompt": stable_hash(prompt_cfg.model_dump(), 16),
         },
         "method": {"method": ft.method, "peft": ft.peft.model_dump() if ft.method != "full" else None},
+        # every hyperparameter but max_steps, which --resume --max-steps may raise on purpose
+        "training": {k: v for k, v in ft.training.model_dump(mode="json").items() if k != "max_steps"},
     }
 
 
 def fingerprint_changes(old: dict, new: dict) -> list[str]:
     changes = []
-    for part in ("model", "data", "method"):
+    for part in ("model", "data", "method", "training"):
+        if part == "training" and "training" not in (old or {}):
+            continue  # runs recorded before hyperparameters were fingerprinted
         a, b = (old or {}).get(part), new.get(part)
         if a != b:
             keys = sorted({*(a or {}), *(b or {})})
@@ -74,34 +78,49 @@ def create_run(project, *, model_cfg, ft, prompt_cfg, argv: list[str] | None = N
         extra={"method": ft.method, "fingerprint": fp})
 
 
+def resumable_runs(project) -> list[Run]:
+    """Finetune runs that --resume can continue (interrupted or failed, their writer gone), oldest first."""
+    return [r for r in RunStore(project.runs_dir).list(kind=KIND) if r.status in RESUMABLE and not r.is_being_written()]
+
+
 def find_resumable(project, ref: str | None) -> Run:
+    """The run to resume, claimed for this process: a finished run or one another process is
+    writing is refused with a one-line error."""
     store = RunStore(project.runs_dir)
     if ref:
         run = store.get(ref)
         if run.kind != KIND:
             raise RunError(f"run {run.id} is a '{run.kind}' run, not a finetune run")
-        return run
-    runs = store.list(kind=KIND)
-    if not runs:
-        raise FinetuneError("no finetune run to resume in " + str(project.runs_dir),
-                            hint="start one with `lifecycle finetune`")
-    run = runs[-1]
-    if run.status not in RESUMABLE:
-        raise FinetuneError(f"the latest finetune run {run.id} is {run.status}; nothing to resume",
-                            hint="start a new run with `lifecycle finetune` (without --resume)")
-    return run
+    else:
+        candidates = resumable_runs(project)
+        if not candidates:
+            latest = store.latest(kind=KIND, status=None)
+            raise FinetuneError("no finetune run to resume in " + str(project.runs_dir)
+                                + (f" (the latest, {latest.id}, is {latest.status})" if latest else ""),
+                                hint="start a new run with `lifecycle finetune` (without --resume)")
+        run = candidates[-1]
+        if len(candidates) > 1:
+            listing = ", ".join(f"{r.id} ({r.status})" for r in candidates)
+            raise FinetuneError(f"{len(candidates)} finetune runs can be resumed: {listing}",
+                                hint=f"name one: `lifecycle finetune --resume --run {run.id}`")
+    if run.recorded_status == "complete":
+        raise RunError(f"run {run.id} is complete: finished runs are never changed, so it cannot be resumed",
+                       hint="train more in a new run: `lifecycle finetune --max-steps N` (without --resume)")
+    return run.claim()
 
 
-def check_resume_allowed(run: Run, current: dict, force: bool, echo) -> None:
+def check_resume_allowed(run: Run, current: dict, force: bool, echo) -> list[str]:
+    """The changes since the run started (empty: none); refused unless `force`."""
     changes = fingerprint_changes(run.meta.get("fingerprint") or {}, current)
     if not changes:
-        return
+        return changes
     what = "; ".join(changes)
     if not force:
         raise FinetuneError(f"cannot resume run {run.id}: changed since it started: {what}",
-                            hint="restore the original model/data/method, start a new run without --resume, "
+                            hint="restore the original model/data/method/hyperparameters, start a new run without --resume, "
                             "or pass --force to continue anyway")
-    echo(f"warning: --force: resuming run {run.id} although {what} changed")
+    echo(f"warning: --force: resuming run {run.id} although {what} changed (recorded in run.yaml)")
+    return changes
 
 
 def write_training_log(run: Run, log_history: list[dict]) -> Path:
@@ -120,7 +139,16 @@ def read_rank_reports(run_dir: Path) -> list[dict]:
     folder = run_dir / "ranks"
     if not folder.is_dir():
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("rank-*.json"))]
+    from lifecycle.paths import safe_path
+    from lifecycle.textio import read_json
+
+    reports = []
+    for p in sorted(folder.glob("rank-*.json")):  # bad bytes / JSON: one located RunError
+        report = read_json(safe_path(p, what="rank report"), kind="rank report", error=RunError)
+        if not isinstance(report, dict):
+            raise RunError(f"{p}: a rank report must be a JSON object")
+        reports.append(report)
+    return reports
 
 
 def weights_dir(run: Run) -> Path:

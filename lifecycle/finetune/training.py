@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,7 @@ class JobSpec:
     out_dir: Path  # the run folder
     resume_from: Path | None = None
     echo: Callable[[str], None] = print
+    allow_pickle: bool = False  # configs/model.yaml allow_pickle: pickle-only base weights, weights_only=True
 
 
 @dataclass
@@ -83,16 +85,25 @@ def _load_base(spec: JobSpec, encoder_decoder: bool):
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import _not_found
+    from lifecycle.generation.loading import (_is_unpickling_refusal, _not_found, check_remote_code,
+                                              refused_pickle, weights_kwargs)
 
     auto = AutoModelForSeq2SeqLM if encoder_decoder else AutoModelForCausalLM
-    kwargs = dict(revision=spec.revision, trust_remote_code=spec.trust_remote_code, dtype=torch.float32)
+    check_remote_code(spec.model_ref, spec.revision, spec.trust_remote_code)  # consent + pinned commit
+    kwargs = dict(revision=spec.revision, trust_remote_code=spec.trust_remote_code, dtype=torch.float32,
+                  **weights_kwargs(spec.model_ref, spec.revision, spec.allow_pickle))  # no pickle unless opted in
     if spec.ft.method == "qlora":
         kwargs.update(quantization_config=quantization_config(), dtype=torch.bfloat16)
     try:
         return auto.from_pretrained(spec.model_ref, **kwargs)
     except OSError as err:
+        if _is_unpickling_refusal(err):
+            raise refused_pickle(spec.model_ref, err) from None
         raise _not_found(spec.model_ref, err) from err
+    except Exception as err:
+        if _is_unpickling_refusal(err):
+            raise refused_pickle(spec.model_ref, err) from None
+        raise
 
 
 def training_arguments(spec: JobSpec, precision: str, has_eval: bool, encoder_decoder: bool):
@@ -115,7 +126,7 @@ def training_arguments(spec: JobSpec, precision: str, has_eval: bool, encoder_de
         save_strategy=t.save_strategy, save_steps=t.save_steps, save_total_limit=t.save_total_limit,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,
         seed=t.seed, data_seed=t.seed, bf16=precision == "bf16", fp16=precision == "fp16",
-        report_to="none", remove_unused_columns=False, dataloader_num_workers=0,
+        report_to=t.report_to, remove_unused_columns=False, dataloader_num_workers=0,
         dataloader_pin_memory=False, ddp_find_unused_parameters=False,
         use_cpu=cpu, ddp_backend="gloo" if cpu and distributed else None,
     )
@@ -221,21 +232,50 @@ def run_job(spec: JobSpec) -> JobResult:
         data_collator=collator, processing_class=tokenizer)
     if spec.resume_from is not None:
         say(f"resuming from {spec.resume_from.name}")
+    weight_bytes = _weight_bytes(model, ft.method)
+    checkpoints = 0 if ft.training.save_strategy == "no" else 2  # the newest and the one kept while saving
+    # weights + Adam's two moments per checkpoint, then the final weights
+    check_free_space(spec.out_dir, weight_bytes * (3 * checkpoints + 1), "the checkpoints and final weights")
     reset_peak()
     output = trainer.train(resume_from_checkpoint=str(spec.resume_from) if spec.resume_from else None)
     peak = peak_memory()
 
     weights_dir = spec.out_dir / ("model" if ft.method == "full" else "adapter")
-    trainer.save_model(str(weights_dir))  # main process only; adapters as adapter_model.safetensors
+    check_free_space(spec.out_dir, weight_bytes, "the final weights")
+    # Saved beside the run's folder of final weights, then renamed in: a kill mid-save leaves no
+    # torn adapter/ that looks finished (the resume retrains from the last checkpoint instead).
+    partial = spec.out_dir / f".{weights_dir.name}.partial"
+    if is_main and partial.exists():
+        shutil.rmtree(partial)
+    trainer.save_model(str(partial))  # main process only; adapters as adapter_model.safetensors
     if is_main:
         tokenizer.padding_side = "left" if not encoder_decoder else tokenizer.padding_side
-        tokenizer.save_pretrained(str(weights_dir))
+        tokenizer.save_pretrained(str(partial))
+        if weights_dir.exists():  # from a save whose record never landed: this one replaces it
+            shutil.rmtree(weights_dir)
+        os.rename(partial, weights_dir)
     return JobResult(
         weights_dir=weights_dir, global_step=trainer.state.global_step,
         train_loss=getattr(output, "training_loss", None), log_history=list(trainer.state.log_history),
         trainable_params=trainable, total_params=total, precision=precision, estimate=estimate, peak=peak,
         encoder_decoder=encoder_decoder, num_examples=len(train_features), target_modules=plan.target_modules,
         world_size=args.world_size, is_main=is_main)
+
+
+def _weight_bytes(model, method: str) -> int:
+    """Bytes the saved weights take: the trainable parameters of an adapter, every parameter of a full model."""
+    params = [p for p in model.parameters() if method == "full" or p.requires_grad]
+    return sum(p.numel() * p.element_size() for p in params)
+
+
+def check_free_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse before writing, naming the space needed, rather than fail half-way through a save."""
+    margin = needed // 10 + (1 << 20)  # metadata, tokenizer files, run.yaml
+    free = shutil.disk_usage(folder).free
+    if free < needed + margin:
+        raise FinetuneError(f"{folder}: not enough free disk space for {what}: needs about {gib(needed + margin)}, "
+                            f"{gib(free)} free",
+                            hint="free disk space (or lower save_total_limit), then run the same command again")
 
 
 def resume_point(out_dir: Path, warn) -> Path:

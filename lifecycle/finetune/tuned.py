@@ -31,7 +31,8 @@ def load_tuned(run, *, device: str = "cpu") -> TunedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import is_encoder_decoder, load_model_config, load_tokenizer
+    from lifecycle.generation.loading import (check_remote_code, is_encoder_decoder, load_model_config,
+                                              load_tokenizer, weights_kwargs)
 
     if run.kind != KIND:
         raise FinetuneError(f"run {run.id} is a '{run.kind}' run, not a finetune run")
@@ -47,7 +48,10 @@ def load_tuned(run, *, device: str = "cpu") -> TunedModel:
 
         config = load_model_config(ref, revision, trust)
         auto = AutoModelForSeq2SeqLM if is_encoder_decoder(config) else AutoModelForCausalLM
-        base = auto.from_pretrained(ref, revision=revision, trust_remote_code=trust, dtype=torch.float32)
+        check_remote_code(ref, revision, trust)  # the same consent rules as every other load
+        allow_pickle = bool(((run.meta.get("config") or {}).get("model") or {}).get("allow_pickle", False))
+        base = auto.from_pretrained(ref, revision=revision, trust_remote_code=trust, dtype=torch.float32,
+                                    **weights_kwargs(ref, revision, allow_pickle))
         model = PeftModel.from_pretrained(base, str(folder))
     enc_dec = is_encoder_decoder(config)
     tokenizer = load_tokenizer(str(folder), decoder_only=not enc_dec)

@@ -7,8 +7,14 @@ from pathlib import Path
 
 
 def _clip(text: str, n: int) -> str:
+    """Clipped, with terminal control characters escaped and rich markup made literal: the text
+    comes from data files and model outputs."""
+    from rich.markup import escape
+
+    from lifecycle.text_safety import printable
+
     text = str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return escape(printable(text if len(text) <= n else text[: n - 1] + "…"))
 
 
 def print_side_by_side(results: list, show: int = 3, *, console=None) -> None:
@@ -27,7 +33,7 @@ def print_side_by_side(results: list, show: int = 3, *, console=None) -> None:
     examples = {str(ex.get(prompt_cfg.get("id_field", "id"))): ex for ex in first.examples}
     for record in first.records[:show]:
         ex_id = record["id"]
-        table = Table(title=f"example {ex_id}", show_lines=True, title_justify="left", expand=True)
+        table = Table(title=f"example {_clip(ex_id, 80)}", show_lines=True, title_justify="left", expand=True)
         table.add_column("", style="bold", no_wrap=True)
         table.add_column("text", overflow="fold")
         ex = examples.get(ex_id, {})

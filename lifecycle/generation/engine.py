@@ -77,6 +77,9 @@ class Engine:
         self.stops = list(dict.fromkeys([*self.settings.stop, *stop]))
         self.batch_guard = batch_guard
         self.progress = progress
+        # Optional: called with the batch's prompt keys (row order) before each model.generate; it
+        # returns a transformers streamer (or None). The server streams tokens through it.
+        self.streamer_factory: Callable[[list[str]], Any] | None = None
         self.generation_config = to_generation_config(self.settings, loaded.model, loaded.tokenizer)
         self.stats = EngineStats()
         self._cap = self.settings.max_batch_size  # lowered for good after an out-of-memory
@@ -193,15 +196,18 @@ class Engine:
             criteria.append(recorder)
         if self.settings.do_sample:
             torch.manual_seed(seed)
+        streamer = self.streamer_factory([it.key for it in part]) if self.streamer_factory and beams == 1 else None
         with torch.inference_mode():
             if self.loaded.encoder_decoder and tok.padding_side == "right":
                 # The encoder runs once per input, so padding there is pure waste: encode in small
                 # length-sorted groups, then decode the whole batch (where batching pays) at once.
                 out = model.generate(encoder_outputs=self._encode(input_ids, attention), attention_mask=attention,
-                                     generation_config=self.generation_config, stopping_criteria=criteria)
+                                     generation_config=self.generation_config, stopping_criteria=criteria,
+                                     streamer=streamer)
             else:
                 out = model.generate(input_ids=input_ids, attention_mask=attention,
-                                     generation_config=self.generation_config, stopping_criteria=criteria)
+                                     generation_config=self.generation_config, stopping_criteria=criteria,
+                                     streamer=streamer)
         out = out[:, start:].tolist()
         gens = []
         for row, (item, seq) in enumerate(zip(part, out)):

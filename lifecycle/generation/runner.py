@@ -47,8 +47,8 @@ def generate_to_run(engine: Engine, prompts: Sequence[Any], run: Run) -> RunProg
     """Generate every prompt whose id is not yet in the run's predictions and append the records.
 
     Prompts are RenderedPrompt-like objects (`.id`, `.text`, ...) or strings (keyed by position)."""
+    done = run.done_ids()  # first: it refuses a predictions.jsonl that links out of the project
     run.repair_predictions()
-    done = run.done_ids()
     keys = [str(getattr(p, "id", i)) for i, p in enumerate(prompts)]
     skipped = sum(k in done for k in keys)
     generated = 0

@@ -82,13 +82,14 @@ def _model_config(project, model: str | None) -> ModelConfig:
 
 
 def _plan(project, request: GenerateRequest) -> _Plan:
-    from lifecycle.data import load_jsonl
+    from lifecycle.data import load_jsonl, prompt_field_types
+    from lifecycle.paths import safe_path
     from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config
 
     settings = _generation_settings(project, request)
     prompt_cfg = load_prompt_config(project, request.prompt_config, request.prompt_preset)
-    data_path = dataset_path(project, request.data).resolve()
-    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=request.limit)
+    data_path = safe_path(dataset_path(project, request.data)).resolve()  # a link out of the project is refused
+    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=request.limit, **prompt_field_types(prompt_cfg))
     pool, pool_path = _pool(prompt_cfg, project.root)
     return _Plan(settings, prompt_cfg, _model_config(project, request.model), data_path, request.limit,
                  examples, pool, pool_path)
@@ -153,6 +154,8 @@ def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateRes
     if run.kind != KIND:
         raise RunError(f"run {run.id} is a '{run.kind}' run, not a '{KIND}' run",
                        hint="resume it with the command that made it")
+    run.ensure_writable("resume it", hint="start a new run with `lifecycle generate`")
+    run.claim()  # one writer per run: a second `--resume` of it gets a one-line error
     plan = _plan_from_run(project, run)
     loaded = load_model_from_config(plan.model_cfg)
     engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
@@ -161,7 +164,7 @@ def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateRes
 
 
 def _plan_from_run(project, run: Run) -> _Plan:
-    from lifecycle.data import load_jsonl
+    from lifecycle.data import load_jsonl, prompt_field_types
 
     meta = run.meta
     try:
@@ -179,7 +182,7 @@ def _plan_from_run(project, run: Run) -> _Plan:
     if file_sha256(data_path) != sha:
         raise RunError(f"the dataset {data_path} changed since run {run.id} started (sha256 differs); "
                        "resuming would mix predictions of two datasets", hint="start a new run with `lifecycle generate`")
-    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=cfg.get("limit"))
+    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=cfg.get("limit"), **prompt_field_types(prompt_cfg))
     pool, pool_path = _pool(prompt_cfg, project.root)
     return _Plan(settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool, pool_path)
 
@@ -193,17 +196,18 @@ def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateRe
     budget = summarize_budget(prompts, engine.loaded.context_window)
     t = time.perf_counter()
     run.update_meta(status="running")
-    try:
+    # interrupted (Ctrl-C, SIGTERM) or failed is recorded by Run.recording, with how to finish it
+    with run.recording(resume_hint=f"`lifecycle generate --resume {run.id}` finishes it"):
         done = generate_to_run(engine, prompts, run)
-    except KeyboardInterrupt:
-        run.update_meta(status="interrupted")
-        _resume_hint(run)
-        raise
-    except BaseException:
-        run.update_meta(status="failed")
-        _resume_hint(run)
-        raise
-    wall = time.perf_counter() - t
+        wall = time.perf_counter() - t
+        records = _finish(run, k, prompts, budget, done, wall)
+    return GenerateResult(run, k, plan.examples, prompts, records, done.generated, wall, budget.line())
+
+
+def _finish(run: Run, k: int, prompts: list, budget, done, wall: float) -> list[dict]:
+    """Record the complete run (honest K, budget, throughput); returns its records in prompt order."""
+    from lifecycle.prompting.effective import effective_k as _effective_k
+
     by_id = {r["id"]: r for r in run.iter_predictions()}
     records = [by_id[p.id] for p in prompts if p.id in by_id]
     if len(records) != len(prompts):
@@ -211,17 +215,10 @@ def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateRe
     tokens_out = sum(r["tokens_out"] for r in records)
     run.finish("complete", examples=len(records), generated_this_session=done.generated,
                resumed_skipped=done.skipped,
-               budget={"shots_requested": k, "fewer_shots": budget.shots_dropped, "truncated": budget.truncated,
+               budget={**_effective_k(prompts, k).as_record(),  # honest K: asked, mean used, full K
+                       "shots_requested": k, "fewer_shots": budget.shots_dropped, "truncated": budget.truncated,
                        "longest_prompt_tokens": budget.max_tokens, "limit": budget.limit},
                throughput={"examples_per_s": round(done.generated / wall, 3) if wall else None,
                            "tokens_out": tokens_out})
-    return GenerateResult(run, k, plan.examples, prompts, records, done.generated, wall, budget.line())
-
-
-def _resume_hint(run: Run) -> None:
-    import sys
-
-    n = len(run.done_ids())
-    print(f"run {run.id}: {n} predictions kept; finish it with `lifecycle generate --resume {run.id}`",
-          file=sys.stderr)
+    return records
 

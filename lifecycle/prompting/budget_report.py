@@ -75,10 +75,12 @@ class BudgetReport:
         zero = next((r for r in self.rows if r.k == 0 and not r.problem), None)
         if zero is not None and zero.too_long:
             out.append(f"{len(zero.too_long)} examples do not fit even with zero shots; budget.policy "
-                       f"'{self.policy}' " + ("cuts their input (recorded per example)" if self.policy == "truncate"
-                                                else "refuses them: set `budget.policy: truncate` to cut their input"))
+                       f"'{self.policy}' " + ("refuses them: set `budget.policy: auto` to cut their input "
+                                                "(recorded per example)" if self.policy == "error"
+                                                else "cuts their input (recorded per example)"))
         elif self.policy == "auto":
-            out.append("budget.policy 'auto': an example that does not fit with K shots gets fewer (recorded per example)")
+            out.append("budget.policy 'auto': an example that does not fit with K shots gets its input cut "
+                       "(keeping budget.keep_input of it), then fewer shots (recorded per example)")
         return out
 
 

@@ -2,11 +2,13 @@
 
 Budget policies (configs/prompt.yaml `budget.policy`), with `limit` = context window, minus
 `reserve_tokens` (max_new_tokens) for decoder-only models:
-  auto      drop shots from the end until the prompt fits; records shots_used. An example that does
-            not fit even with zero shots is refused (PromptError naming it and its length): auto never
-            cuts the input, only `truncate` does.
-  truncate  keep the K shots and cut the input field (budget.truncate_field, default the longest
-            field) from budget.truncate_side by tokens; records truncated_tokens.
+  auto      one path that always has a way forward: keep the K shots and cut the input field
+            (budget.truncate_field, default the longest) to make room, as long as at least
+            `budget.keep_input` of its tokens survive; otherwise drop the last shot and try again;
+            with no shot left, cut the input as far as needed. Only a template that does not fit
+            even with a one-token input is refused. Records shots_used and truncated_tokens.
+  truncate  keep the K shots and cut the input field (from budget.truncate_side) by tokens; refused
+            when the shots alone fill the budget (use `auto`, which drops shots then).
   error     refuse any prompt that does not fit with the K shots asked for.
 Every refusal lists all the examples that do not fit, not only the first."""
 
@@ -148,10 +150,7 @@ def build_prompts(examples: list[dict], cfg: PromptConfig, tokenizer, *, k: int 
         cut_field, cut_tokens = None, 0
         if n > limit:
             if policy == "auto":
-                while chosen and n > limit:
-                    chosen = chosen[:-1]
-                    text = r.text(ex, chosen)
-                    n = r.count([text])[0]
+                chosen, text, n, cut_field, cut_tokens = _fit_auto(r, ex, chosen, limit)
             elif policy == "truncate":
                 text, n, cut_field, cut_tokens = _truncate(r, ex, chosen, limit)
             if n > limit:
@@ -167,20 +166,42 @@ def build_prompts(examples: list[dict], cfg: PromptConfig, tokenizer, *, k: int 
     return out
 
 
+def _fit_auto(r: "_Renderer", ex: dict, shots: list[dict], limit: int):
+    """`auto`: cut the input (keeping `keep_input` of it) to leave room for the shots, then drop shots
+    one at a time; with none left cut as far as needed. (shots, text, n_tokens, field, tokens cut)."""
+    keep_share = r.cfg.budget.keep_input
+    for kk in range(len(shots), -1, -1):
+        chosen = shots[:kk]
+        text = r.text(ex, chosen)
+        n = r.count([text])[0]
+        if n <= limit:
+            return chosen, text, n, None, 0
+        text, n, name, cut = _truncate(r, ex, chosen, limit)
+        total = _Cutter(r.tokenizer, value_text(ex[name]), r.cfg.budget.truncate_side).n_tokens
+        kept = (total - cut) / total if total else 1.0
+        if n <= limit and (kk == 0 or kept >= keep_share):
+            return chosen, text, n, name, cut
+    return [], text, n, name, cut  # over the limit even with no shots and a one-token input
+
+
 def _too_long_error(too_long, n_examples, k, policy, limit, how) -> PromptError:
     first_id, first_n = too_long[0]
-    shots = "0 shots" if policy == "auto" or k == 0 else f"{k} shots"
-    if policy == "truncate":
-        shots = f"{k} shots and its input cut to one token"
+    shots = f"{k} shots" if policy == "error" else f"{k} shots and its input cut to one token"
+    if policy == "auto":
+        shots = "0 shots and its input cut to one token"
     listing = _ids([f"{i} ({n})" for i, n in too_long])
     msg = f"example '{first_id}' needs {first_n} tokens with {shots} but the budget is {limit} ({how})"
     if n_examples > 1:
         msg += f"; {len(too_long)} of {n_examples} examples do not fit: {listing}"
+    # Each hint moves forward: error -> auto; truncate -> auto; auto (the template alone is too long)
+    # -> a shorter template or a longer window. None points back to the policy that sent the user here.
     hints = {
-        "auto": "set `budget.policy: truncate` in configs/prompt.yaml to cut the input (recorded per example), "
-                "or use a model with a longer context window",
-        "error": "lower K (--shots), or set `budget.policy: auto` (drops shots) or `truncate` (cuts the input)",
-        "truncate": "the shots alone fill the budget: lower K (--shots) or use `budget.policy: auto`",
+        "auto": "the template without its input is longer than the budget: shorten `template` / `system` / "
+                "`answer_prefix` in configs/prompt.yaml, or use a model with a longer context window",
+        "error": "set `budget.policy: auto` in configs/prompt.yaml (cuts the input, then drops shots; recorded "
+                 "per example), or lower K (--shots)",
+        "truncate": "the shots alone fill the budget: set `budget.policy: auto` (it drops shots once the input "
+                    "is cut to budget.keep_input) or lower K (--shots)",
     }
     return PromptError(msg, hint=hints[policy])
 

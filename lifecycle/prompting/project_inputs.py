@@ -63,12 +63,12 @@ def dataset_path(project, data: str | Path | None = None) -> Path:
 
 def load_shot_pool(cfg: PromptConfig, root: str | Path) -> list[dict] | None:
     """The examples of `shots.pool` (relative to the project root), or None to draw from the dataset."""
-    from lifecycle.data import load_jsonl
+    from lifecycle.data import load_jsonl, prompt_field_types
 
     if not cfg.shots.pool:
         return None
     path = Path(cfg.shots.pool)
-    return load_jsonl(path if path.is_absolute() else Path(root) / path, id_field=cfg.id_field)
+    return load_jsonl(path if path.is_absolute() else Path(root) / path, id_field=cfg.id_field, **prompt_field_types(cfg))
 
 
 def _model_ref(project, model: str | None, model_cfg) -> str:
@@ -82,12 +82,12 @@ def load_prompt_inputs(project, *, model: str | None = None, config: str | Path 
                        preset: str | None = None, data: str | Path | None = None,
                        limit: int | None = None) -> PromptInputs:
     from lifecycle.config.generation import GenerationSettings
-    from lifecycle.data import load_jsonl
+    from lifecycle.data import load_jsonl, prompt_field_types
     from lifecycle.generation.loading import context_window, is_encoder_decoder, load_model_config, load_tokenizer
 
     cfg = load_prompt_config(project, config, preset)
     path = dataset_path(project, data)
-    examples = load_jsonl(path, id_field=cfg.id_field, limit=limit)
+    examples = load_jsonl(path, id_field=cfg.id_field, limit=limit, **prompt_field_types(cfg))
     pool = load_shot_pool(cfg, project.root)
     model_cfg = project.model_config()
     ref = _model_ref(project, model, model_cfg)

@@ -44,9 +44,14 @@ class BudgetSummary:
     limit: int
     ids_dropped: list[str] = field(default_factory=list)
     ids_truncated: list[str] = field(default_factory=list)
+    shots_used_total: int = 0
 
     def line(self) -> str:
-        parts = [f"{self.n} prompts with K={self.k}: longest {self.max_tokens} of {self.limit} tokens"]
+        from lifecycle.prompting.effective import k_label
+
+        honest = k_label({"k_asked": self.k, "n": self.n, "full_k": self.n - self.shots_dropped,
+                          "k_mean_used": self.shots_used_total / self.n if self.n else 0.0})
+        parts = [f"{self.n} prompts with {honest}: longest {self.max_tokens} of {self.limit} tokens"]
         if self.shots_dropped:
             parts.append(f"{self.shots_dropped} got fewer shots to fit ({_ids(self.ids_dropped)})")
         if self.truncated:
@@ -65,4 +70,4 @@ def summarize_budget(prompts: list[RenderedPrompt], limit: int) -> BudgetSummary
     cut = [p.id for p in prompts if p.truncated]
     k = max((p.shots_requested for p in prompts), default=0)
     return BudgetSummary(len(prompts), k, len(dropped), len(cut), max((p.n_tokens for p in prompts), default=0),
-                         limit, dropped, cut)
+                         limit, dropped, cut, sum(p.shots_used for p in prompts))

@@ -26,11 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import yaml
 
 from lifecycle.errors import DataError, RunError, RunInterruptedError, did_you_mean
 from lifecycle.config.yaml_io import atomic_write_text, dump_yaml
 from lifecycle.locking import FileLock, is_locked
+from lifecycle.runs.records import RunRecord, validate_metrics, validate_record
 
 RUN_FILE = "run.yaml"
 STATUSES = ("running", "complete", "failed", "interrupted")
@@ -106,15 +106,27 @@ class Run:
     @property
     def meta(self) -> dict:
         if self._meta is None:
-            f = self.path / RUN_FILE
+            from lifecycle.config.yaml_io import parse_yaml
+            from lifecycle.errors import ConfigError
+            from lifecycle.paths import safe_path
+            from lifecycle.textio import MAX_YAML_BYTES, read_text
+
+            f = safe_path(self.path / RUN_FILE, what="run file")
             if not f.is_file():
                 raise RunError(f"{self.path}: not a run folder (no {RUN_FILE})")
+            # The same safe loader as configs: bad bytes, deep nesting, huge files are one located line.
             try:
-                data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as err:
-                raise RunError(f"{f}: unreadable run file: {err}") from err
-            self._meta = data if isinstance(data, dict) else {}
+                data = parse_yaml(read_text(f, limit=MAX_YAML_BYTES, kind="run file", error=RunError), f).data or {}
+            except ConfigError as err:
+                raise RunError(f"unreadable run file: {err}") from None
+            validate_record(data, f"run {self.id} ({f})")
+            self._meta = data
         return self._meta
+
+    @property
+    def record(self) -> RunRecord:
+        """run.yaml as the typed record (validated)."""
+        return RunRecord.model_validate(self.meta)
 
     @property
     def kind(self) -> str:
@@ -155,14 +167,17 @@ class Run:
                            hint=hint or "start a new run instead")
 
     @contextmanager
-    def recording(self, *, resume_hint: str | None = None) -> Iterator["Run"]:
+    def recording(self, *, resume_hint: str | None = None, complete: bool = True) -> Iterator["Run"]:
         """Claim the run for the block and record how it ended, in one place: `complete` on success
-        (unless the block finished it itself), `interrupted` on Ctrl-C or SIGTERM (raised as
+        (unless the block finished it itself; with complete=False it stays running and claimed, for
+        a caller that finishes it later), `interrupted` on Ctrl-C or SIGTERM (raised as
         RunInterruptedError with how to resume), `failed` on any other exception (re-raised)."""
         self.claim()
         restore = _sigterm_as_interrupt()
+        ok = False
         try:
             yield self
+            ok = True
         except KeyboardInterrupt as err:
             self._record_end("interrupted", "interrupted (Ctrl-C or SIGTERM)")
             raise RunInterruptedError(f"run {self.id} interrupted; its finished work is kept",
@@ -171,11 +186,12 @@ class Run:
             self._record_end("failed", f"{type(err).__name__}: {err}")
             raise
         else:
-            if self.recorded_status == "running":
+            if complete and self.recorded_status == "running":
                 self.finish("complete")
         finally:
             restore()
-            self.release()
+            if complete or not ok:
+                self.release()
 
     def _record_end(self, status: str, error: str) -> None:
         # On a full disk this write can fail too; the released lock then still tells readers
@@ -213,19 +229,25 @@ class Run:
     def iter_predictions(self) -> Iterator[dict]:
         """Records in file order. A torn last line (the process died mid-write) is skipped;
         a malformed line elsewhere is an error naming file:line."""
+        from lifecycle.data import iter_json_objects
+        from lifecycle.textio import MAX_PREDICTION_LINE_BYTES
+
         p = self.predictions_path
-        if not p.is_file():
+        if not p.is_file() and not p.is_symlink():
             return
-        lines = p.read_text(encoding="utf-8").split("\n")
-        for i, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as err:
-                if i == len(lines):  # no trailing newline: the last write was interrupted
-                    return
-                raise DataError(f"{p}:{i}: not valid JSON ({err.msg})") from err
+        # Streamed with a line cap; a symlink out of the project is refused (resume would write
+        # through it); a torn last line (no newline: the writer died mid-write) is skipped; an id
+        # twice means two writers raced: scoring it would count an example twice, so it is refused.
+        seen: dict[str, int] = {}
+        for lineno, obj in iter_json_objects(p, max_line=MAX_PREDICTION_LINE_BYTES, kind="predictions file",
+                                             torn_tail_ok=True):
+            if "id" in obj:
+                key = str(obj["id"])
+                if key in seen:
+                    raise DataError(f"{p}:{lineno}: duplicate id '{key}' (first on line {seen[key]})",
+                                    hint="two processes wrote this run at once; start a new run")
+                seen[key] = lineno
+            yield obj
 
     def read_predictions(self) -> list[dict]:
         return list(self.iter_predictions())
@@ -236,6 +258,9 @@ class Run:
     def repair_predictions(self) -> None:
         """Drop a torn last line so that appends start on a clean line (used by --resume)."""
         p = self.predictions_path
+        if p.is_symlink():
+            raise RunError(f"{p} is a symlink; refusing to write predictions through it",
+                           hint="replace it with a real file (or start a new run)")
         if not p.is_file():
             return
         data = p.read_bytes()
@@ -256,12 +281,18 @@ class Run:
         atomic_write_text(self.metrics_path, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
 
     def metrics(self) -> dict | None:
+        """metrics.json, validated against MetricsDoc (a bad file is one line naming it)."""
+        from lifecycle.errors import DataError
+        from lifecycle.textio import read_json
+
         if not self.metrics_path.is_file():
             return None
         try:
-            return json.loads(self.metrics_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise RunError(f"{self.metrics_path}: unreadable ({err.msg})") from err
+            data = read_json(self.metrics_path, kind="metrics file")
+        except DataError as err:
+            raise RunError(f"run {self.id}: unreadable metrics file: {err}") from None
+        validate_metrics(data, f"run {self.id} ({self.metrics_path})")
+        return data
 
     def __repr__(self) -> str:
         return f"Run({self.id!r})"
@@ -271,7 +302,16 @@ class PredictionWriter:
     """Appends one JSON line per example and flushes it, so a crash loses at most one line."""
 
     def __init__(self, path: Path) -> None:
-        self._fh = path.open("a", encoding="utf-8")
+        # O_NOFOLLOW: a predictions.jsonl that is a symlink (to a file outside the project) is
+        # refused, never written through.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            if Path(path).is_symlink():
+                raise RunError(f"{path} is a symlink; refusing to write predictions through it",
+                               hint="replace it with a real file (or start a new run)") from None
+            raise
+        self._fh = os.fdopen(fd, "a", encoding="utf-8")
 
     def write(self, record: dict) -> None:
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -296,6 +336,7 @@ class RunStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.skipped: list[str] = []  # one line per run folder the last list() could not read
 
     def create(self, kind: str, *, config: dict, model: dict | None = None, dataset: dict | None = None,
                seed: int | None = None, extra: dict | None = None, argv: list[str] | None = None) -> Run:
@@ -342,16 +383,19 @@ class RunStore:
         if not self.root.is_dir():
             return []
         runs = []
+        self.skipped = []
         for p in sorted(self.root.iterdir()):
             if not (p / RUN_FILE).is_file():
                 continue
             run = Run(p)
             try:
+                run.meta  # validates the record: a bad one is skipped (and named in .skipped)
                 if kind and run.kind != kind:
                     continue
                 if status and run.status != status:
                     continue
-            except RunError:
+            except RunError as err:
+                self.skipped.append(str(err))
                 continue
             runs.append(run)
         return runs
@@ -361,7 +405,8 @@ class RunStore:
         p = Path(ref)
         if (p / RUN_FILE).is_file():
             return Run(p)
-        ids = [r.id for r in self.list()]
+        # every folder with a run.yaml, valid or not: naming a broken run gets its own error, not "unknown"
+        ids = [p.name for p in sorted(self.root.iterdir()) if (p / RUN_FILE).is_file()] if self.root.is_dir() else []
         hits = [i for i in ids if i == str(ref)] or [i for i in ids if i.startswith(str(ref)) or i.endswith(str(ref))]
         if len(hits) == 1:
             return Run(self.root / hits[0])

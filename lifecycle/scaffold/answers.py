@@ -24,9 +24,6 @@ from lifecycle.scaffold.tasks import spec
 PLACEHOLDER_USE_CASE = "TODO: describe the use case in one sentence (edit scope.use_case)"
 # Asked in this order by the wizard; required ones have no default outside --no-input.
 REQUIRED = ("name", "use_case", "task")
-_UNITS = {"": 1.0, "g": 1.0, "gb": 1.0, "gib": 1.0, "m": 1 / 1024, "mb": 1 / 1024, "mib": 1 / 1024,
-          "t": 1024.0, "tb": 1024.0, "tib": 1024.0}
-_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
 def check_name(value: str) -> str:
@@ -38,19 +35,19 @@ def check_name(value: str) -> str:
 
 
 def parse_memory_gib(value: Any) -> Optional[float]:
-    """'24GiB', '24 GB', '512MiB', 24 -> GiB as float. GB is read as GiB (cards are sold that way)."""
+    """'24GiB', '24 GB', '512MiB', 24 -> GiB as float, by the one parser (`lifecycle.units`, binary
+    units: GB is read as GiB, as cards are sold), so `select --gpu-memory 80GB` means the same."""
+    from lifecycle.errors import ConfigError
+    from lifecycle.units import parse_memory_gib as _parse
+
     if value is None or isinstance(value, bool):
         if isinstance(value, bool):
             raise ValueError("expected a memory size such as 24GiB")
         return None
-    if isinstance(value, (int, float)):
-        gib = float(value)
-    else:
-        m = _MEMORY_RE.match(str(value))
-        unit = m.group(2).lower() if m else None
-        if not m or unit not in _UNITS:
-            raise ValueError(f"'{value}' is not a memory size; write e.g. 24GiB, 80GB or 512MiB")
-        gib = float(m.group(1)) * _UNITS[unit]
+    try:
+        gib = _parse(value)
+    except ConfigError:
+        raise ValueError(f"'{value}' is not a memory size; write e.g. 24GiB, 80GB or 512MiB") from None
     if not 0 < gib <= 4096:
         raise ValueError("GPU memory must be between 0 and 4096 GiB")
     return round(gib, 3)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from lifecycle.errors import ScaffoldError
+from lifecycle.outputs import new_staging
 from lifecycle.scaffold.answers import Answers
-from lifecycle.scaffold.template import TEMPLATE_NAME, template_context, template_dir, template_version
+from lifecycle.scaffold.template import TEMPLATE_NAME, context_of, template_context, template_dir, template_version
 
 
 @dataclass
@@ -30,18 +30,20 @@ class NewProject:
     target: Path
     model_chosen: bool = False
     force: bool = False
+    template: Optional[Path] = None  # a template folder (an older shipped version, for upgrades); None: current
 
 
 @dataclass
 class Rendered:
     target: Path
     files: list[str] = field(default_factory=list)        # relative paths written
-    overwritten: list[str] = field(default_factory=list)  # existing files replaced (--force)
+    kept: list[str] = field(default_factory=list)  # existing files left as they were (--force)
 
 
-def cookiecutter_context(answers: Answers, *, model_chosen: bool) -> dict:
+def cookiecutter_context(answers: Answers, *, model_chosen: bool, template: Optional[Path] = None) -> dict:
     """cookiecutter.json's private keys plus the answers, as plain data (never rendered as Jinja)."""
-    ctx = {k: v for k, v in template_context().items() if k.startswith("_")}
+    declared = context_of(template) if template is not None else template_context()
+    ctx = {k: v for k, v in declared.items() if k.startswith("_")}
     ctx.update({k: v for k, v in answers.model_dump(mode="json").items()})
     ctx.update(project_slug=answers.name, package=answers.package, model_chosen=model_chosen)
     return ctx
@@ -62,9 +64,22 @@ def _check_target(target: Path, force: bool) -> None:
         raise ScaffoldError(f"{target.parent}: folder does not exist", hint="create it first, or pick another --output-dir")
     if target.exists() and not target.is_dir():
         raise ScaffoldError(f"{target}: exists and is not a folder")
+    if target.is_dir() and ((target / "lifecycle.yaml").exists() or (target / ".lifecycle").exists()):
+        # --force once re-rendered over a project, resetting its decisions, configs and data at once.
+        raise ScaffoldError(f"{target}: already a lifecycle project; `new` never rewrites one, nothing was written",
+                            hint="take template changes with `lifecycle upgrade` (it keeps your edits), "
+                                 "or pick a new folder")
     if target.is_dir() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target}: folder exists and is not empty; nothing was written",
-                            hint="pick a new name, or add --force to overwrite only the files the template produces")
+                            hint="pick a new name, or add --force to add the template's files and keep every file there")
+
+
+def tree_hashes(tree: dict[str, bytes]) -> dict[str, str]:
+    """{relative path: sha256} of a rendered tree, as .lifecycle/template.yaml records it (upgrades
+    tell "the user never changed this file" from it)."""
+    import hashlib
+
+    return {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(tree.items())}
 
 
 def _relative_files(root: Path) -> list[str]:
@@ -79,12 +94,18 @@ def _write_tool_files(project: Path, request: NewProject) -> None:
 
     record = {
         "template": TEMPLATE_NAME,
-        "template_version": template_version(),
+        "template_version": (str(context_of(request.template)["_template_version"]) if request.template
+                             else template_version()),
         "lifecycle_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "model_chosen": request.model_chosen,
         "answers": request.answers.model_dump(mode="json"),
     }
+
+    # sha256 of each file as rendered: `lifecycle upgrade` tells "you never changed it" from this,
+    # not only from re-rendering the old version (which today's code might render differently).
+    record["files"] = tree_hashes({p.relative_to(project).as_posix(): p.read_bytes()
+                                   for p in sorted(project.rglob("*")) if p.is_file()})
     meta = project / ".lifecycle"
     (meta / "template.yaml").write_text(
         "# Written by `lifecycle new`: the template and answers this project came from. Tool-owned.\n"
@@ -130,10 +151,11 @@ def _generate(staging: Path, request: NewProject) -> Path:
     from cookiecutter.generate import generate_files
     from jinja2 import TemplateError
 
-    context = {"cookiecutter": cookiecutter_context(request.answers, model_chosen=request.model_chosen)}
+    context = {"cookiecutter": cookiecutter_context(request.answers, model_chosen=request.model_chosen,
+                                                    template=request.template)}
     cwd = os.getcwd()  # generate_files chdirs into the template while rendering
     try:
-        out = generate_files(repo_dir=str(template_dir()), context=context, output_dir=str(staging),
+        out = generate_files(repo_dir=str(request.template or template_dir()), context=context, output_dir=str(staging),
                              accept_hooks=False)
     except (CookiecutterException, TemplateError) as err:
         raise ScaffoldError(f"rendering the project template failed: {err}",
@@ -144,7 +166,8 @@ def _generate(staging: Path, request: NewProject) -> Path:
 
 
 def _move_into_place(staged: Path, target: Path, announce: Callable[[list[str]], None]) -> list[str]:
-    """New target: one rename. Existing (empty, or --force): file by file, replacing only template files."""
+    """New target: one rename. Existing (empty, or --force): file by file, adding only the template
+    files that are not there; every existing file (or link) is kept as it is. Returns the kept ones."""
     if not target.exists():
         os.rename(staged, target)
         return []
@@ -161,34 +184,47 @@ def _move_into_place(staged: Path, target: Path, announce: Callable[[list[str]],
                 conflicts.append(f"{parent} (a file in the target, the template needs a folder)")
     if conflicts:
         raise ScaffoldError(f"{target}: cannot overwrite {', '.join(sorted(set(conflicts)))}; nothing was written")
-    overwritten = [rel for rel in files if (target / rel).exists() or (target / rel).is_symlink()]
-    announce(overwritten)
+    kept = [rel for rel in files if (target / rel).exists() or (target / rel).is_symlink()]
+    announce(kept)
     for rel in files:
+        if rel in kept:
+            continue
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink():  # replace the link itself, never write through it
-            dest.unlink()
-        os.replace(staged / rel, dest)
-    return overwritten
+        _add_file(staged / rel, dest)
+    return kept
+
+
+def _add_file(src: Path, dest: Path) -> None:
+    """Put `src` at `dest` only if nothing is there: a hard link is atomic and fails on an existing
+    name; where links are not supported, an exclusive create does the same."""
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        raise
+    except OSError:
+        with src.open("rb") as fin, dest.open("xb") as fout:
+            shutil.copyfileobj(fin, fout)
 
 
 def render_project(request: NewProject, announce: Optional[Callable[[list[str]], None]] = None) -> Rendered:
-    """Create the project. `announce(paths)` is called with the files --force will overwrite,
-    before any of them is touched."""
+    """Create the project. `announce(paths)` is called with the existing files --force keeps,
+    before anything is written."""
     target = request.target
     _check_target(target, request.force)
-    staging = None
+    done = None
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.lifecycle-new-", dir=target.parent))
+        # a staging folder that a killed `new` left beside the target is removed here (its lock is free)
+        staging, done = new_staging(target.parent, f".{target.name}.lifecycle-new-")
         staged = _generate(staging, request)
         _write_tool_files(staged, request)
         check_rendered(staged)
         files = _relative_files(staged)
-        overwritten = _move_into_place(staged, target, announce or (lambda paths: None))
-        return Rendered(target=target, files=files, overwritten=overwritten)
+        kept = _move_into_place(staged, target, announce or (lambda paths: None))
+        return Rendered(target=target, files=files, kept=kept)
     except OSError as err:  # permissions, disk full: one line, not a traceback
         raise ScaffoldError(f"{target}: could not write the project ({err.strerror or err})",
                             hint="check the folder's permissions and free space") from err
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        if done is not None:
+            done()

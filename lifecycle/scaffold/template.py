@@ -31,6 +31,12 @@ def template_context(name: str = TEMPLATE_NAME) -> dict:
     return json.loads((template_dir(name) / "cookiecutter.json").read_text(encoding="utf-8"))
 
 
+def context_of(folder: Path) -> dict:
+    """cookiecutter.json of any template folder: the current one or a shipped older version
+    (templates/history/<version>/, read by `lifecycle upgrade`)."""
+    return json.loads((Path(folder) / "cookiecutter.json").read_text(encoding="utf-8"))
+
+
 def template_version(name: str = TEMPLATE_NAME) -> str:
     return str(template_context(name)["_template_version"])
 

@@ -1,5 +1,6 @@
 """A minimal project written straight from the pydantic models, for tests that need a project
-without going through the template (the scaffold's own tests cover `lifecycle new`)."""
+without going through the template (the scaffold's own tests cover `lifecycle new`). Its task
+facts (fields, template, metric suite, default metric and target) come from `lifecycle.tasks`."""
 
 from __future__ import annotations
 
@@ -7,23 +8,7 @@ import shutil
 from pathlib import Path
 
 from lifecycle.config.yaml_io import dump_yaml
-from lifecycle.manifest import DEFAULT_METRIC, Task
-
-# task -> (input fields, target field, template)
-TASK_FIELDS = {
-    "summarization": (["dialogue"], "summary", "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"),
-    "classification": (["text"], "label", "Classify the sentiment of this review as positive or negative.\n\n{text}\n\nSentiment:"),
-    "question_answering": (["context", "question"], "answer", "Answer the question from the context.\n\nContext: {context}\n\nQuestion: {question}\n\nAnswer:"),
-    "translation": (["source"], "target", "Translate English to German: {source}"),
-    "chat": (["instruction"], "response", "{instruction}"),
-}
-METRICS = {
-    "summarization": ["rouge1", "rouge2", "rougeL", "rougeLsum", "length"],
-    "classification": ["accuracy", "macro_f1"],
-    "question_answering": ["exact_match", "token_f1"],
-    "translation": ["sacrebleu", "chrf"],
-    "chat": ["rougeL", "length"],
-}
+from lifecycle.tasks import get_task
 
 
 def write_project(root: str | Path, task: str = "summarization", model: str = "google/flan-t5-base",
@@ -35,8 +20,9 @@ def write_project(root: str | Path, task: str = "summarization", model: str = "g
     (root / "data").mkdir(exist_ok=True)
     (root / "runs").mkdir(exist_ok=True)
     (root / ".lifecycle").mkdir(exist_ok=True)
-    inputs, target, template = TASK_FIELDS[task]
-    metric, value = DEFAULT_METRIC[Task(task)]
+    spec = get_task(task)  # every per-task fact from the registry (lifecycle.tasks)
+    inputs, target, template = list(spec.input_fields), spec.reference_field, spec.template
+    metric, value = spec.default_metric, spec.default_target
     sample = root / "data" / "sample.jsonl"
     if data_file is not None:
         shutil.copyfile(data_file, sample)
@@ -69,7 +55,7 @@ def write_project(root: str | Path, task: str = "summarization", model: str = "g
             "dataset": {"path": "data/sample.jsonl", "id_field": "id", "input_fields": inputs,
                         "reference_field": target},
             "shots": [0],
-            "metrics": [{"name": m, "higher_is_better": True} for m in METRICS[task]],
+            "metrics": [{"name": m} for m in spec.metric_names],  # directions: the metric registry's
             "targets": [{"metric": metric, "value": value, "higher_is_better": True}],
         },
         "finetune.yaml": {"method": "lora", "training": {"max_steps": 4, "batch_size": 2, "save_steps": 2}},

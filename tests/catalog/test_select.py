@@ -16,7 +16,7 @@ def _args(*ids):
     return [a for i in ids for a in ("--candidate", i)]
 
 
-@pytest.mark.parametrize("text, expected", [("24GiB", 24 * 1024**3), ("16", 16 * 1024**3), ("80GB", 80 * 10**9),
+@pytest.mark.parametrize("text, expected", [("24GiB", 24 * 1024**3), ("16", 16 * 1024**3), ("80GB", 80 * 1024**3),
                                             ("512MiB", 512 * 1024**2), ("1.5g", int(1.5 * 1024**3))])
 def test_parse_memory(text, expected):
     assert parse_memory(text) == expected
@@ -82,6 +82,7 @@ def test_estimates_are_cached_per_question(make_project, run_cli):
 def test_training_estimate_splits_input_and_target(make_project, run_cli):
     """PEFT on a seq2seq model: the decoder's length is the longest summary, not the whole example."""
     from lifecycle.catalog.memory import estimate_memory
+    from lifecycle.project import Project
 
     root = make_project(task="summarization", adaptation="peft", gpu_memory_gib=8.0)
     tokens, target, note = data_lengths(root / "data" / "sample.jsonl", "summary")
@@ -93,8 +94,10 @@ def test_training_estimate_splits_input_and_target(make_project, run_cli):
     mem = next(c for c in cand["criteria"] if c["name"] == "memory")
     assert f"{seq}+{target} tokens" in mem["reason"]
     batch = int(mem["reason"].split("(batch ")[1].split(",")[0])
+    ft = Project(root).finetune_config()  # the project's LoRA rank and dropout (MemoryRequest.for_project)
     assert cand["memory_bytes"] == estimate_memory("google/flan-t5-small", "lora", "bf16", batch, seq,
-                                                   target_len=target).total_bytes
+                                                   target_len=target, lora_r=ft.peft.r,
+                                                   lora_dropout=ft.peft.dropout).total_bytes
 
 
 @pytest.mark.slow

@@ -6,24 +6,6 @@ import pytest
 
 
 @pytest.fixture
-def cli(capsys):
-    """cli(*args) -> (exit code, stdout, stderr) through the real entry point and error boundary."""
-    from lifecycle.cli.main import run
-
-    def call(*args):
-        capsys.readouterr()
-        try:
-            run([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return call
-
-
-@pytest.fixture
 def add_eval_run():
     """add_eval_run(root, shots=0, value=0.3, ci=(lo, hi), metric="rougeL", **meta) -> Run, complete; run.yaml
     laid out as lifecycle/evaluation/runner.py writes it."""
@@ -36,7 +18,9 @@ def add_eval_run():
         ctx = prepare(project)  # the eval key exactly as `lifecycle eval run` computes it
         run = RunStore(project.runs_dir).create(
             "eval", config={"shots": shots}, model={"id": project.model_config().model},
-            dataset=ctx.evalset.describe(), extra={"eval": {"eval_key": ctx.eval_key, "shots": shots}, **meta})
+            dataset=ctx.evalset.describe(), extra={"eval": {"eval_key": ctx.eval_key, "shots": shots},
+                                                   "budget": {"k_asked": shots, "n": 8, "k_mean_used": float(shots or 0),
+                                                              "full_k": 8, "truncated": 0}, **meta})
         run.write_metrics({"n": 8, "metrics": {metric: {"value": value, "ci": list(ci) if ci else None, "n": 8,
                                                         "higher_is_better": True, "aggregation": "mean"}}})
         if status == "complete":

@@ -103,10 +103,13 @@ def test_memory_against_declared_hardware(make_project, tiny_t5):
 
     root = make_project(model=tiny_t5, gpu_memory_gib=0.001, adaptation="peft")
     r = {r.id: r for r in run_checks(root, "select")}["select.memory"]
+    from lifecycle.catalog.memory import MemoryRequest
+
     ft = Project(root).finetune_config()  # the planned training: input and target lengths, LoRA dropout
+    asked = MemoryRequest.for_project(Project(root))  # the one question `select` asks too
     ev = r.evidence
     assert (ev["seq_len"], ev["target_len"], ev["lora_dropout"], ev["device"]) == (
-        ft.data.max_source_tokens or 512, ft.data.max_target_tokens, ft.peft.dropout, "gpu")
+        asked.seq_len, asked.target_len, ft.peft.dropout, "gpu")
     est = estimate_memory(str(tiny_t5), "lora", "bf16", 2, ev["seq_len"], lora_r=32, target_len=ev["target_len"],
                           lora_dropout=ev["lora_dropout"])
     assert ev["estimate_gib"] == round(est.total_gib, 3)

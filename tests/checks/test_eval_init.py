@@ -35,7 +35,8 @@ def test_writes_the_task_suite(task, make_project, cli):
     cfg = load_config(path, EvalConfig)
     assert cfg.task == task and cfg.shots == [0, 1, 3]
     assert [m.name for m in cfg.metrics] == SUITES[task]
-    assert all(m.higher_is_better == (m.name != "length") for m in cfg.metrics)
+    # directions are the metric registry's: length is descriptive (null), as `lifecycle eval metrics` shows
+    assert all(m.higher_is_better == (None if m.name == "length" else True) for m in cfg.metrics)
     assert (cfg.dataset.input_fields, cfg.dataset.reference_field) == INPUTS[task]
     assert cfg.dataset.path == "data/sample.jsonl" and cfg.dataset.id_field == "id"
     success = load_config(root / "lifecycle.yaml", Manifest).scope.success

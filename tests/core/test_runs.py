@@ -64,7 +64,7 @@ def test_metrics_round_trip_and_unreadable(tmp_path):
     run.write_metrics(m)
     assert run.metrics() == m
     run.metrics_path.write_text("{", encoding="utf-8")
-    with pytest.raises(RunError, match="metrics.json: unreadable"):
+    with pytest.raises(RunError, match="unreadable metrics file: .*metrics.json: not valid JSON"):
         run.metrics()
 
 

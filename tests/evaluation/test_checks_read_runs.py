@@ -3,7 +3,9 @@ and metrics.json: baseline, the shots ladder, and the target by its lower confid
 
 from __future__ import annotations
 
-from eval_helpers import cli, perfect_predictions, run_dirs, shifted_predictions
+import json
+
+from eval_helpers import cli, perfect_predictions, run_dirs, shifted_predictions, write_predictions
 
 
 def test_checks_name_the_runs_they_used(make_project, tmp_path, capsys):
@@ -14,6 +16,14 @@ def test_checks_name_the_runs_they_used(make_project, tmp_path, capsys):
     code, out, err = cli(capsys, "check", "adapt", cwd=project)
     zero = run_dirs(project)[0].name
     assert "PASS adapt.baseline" in out and zero in out
+    # a predictions file that does not record the shots each example got cannot make a ladder
+    assert "TODO adapt.icl_ladder: cannot tell what K the runs used" in out
+    for k in (1, 3):  # records saying every example got its K (as `lifecycle generate` writes them)
+        recs = [json.loads(x) for x in weak.read_text().splitlines()]
+        rungs = write_predictions(tmp_path / f"weak-{k}.jsonl", [{**r, "shots_requested": k, "shots_used": k}
+                                                                 for r in recs])
+        assert cli(capsys, "eval", "run", "--predictions", rungs, "--shots", str(k), "--no-report", cwd=project)[0] == 0
+    code, out, err = cli(capsys, "check", "adapt", cwd=project)
     assert "PASS adapt.icl_ladder" in out
     assert "FAIL adapt.target_met" in out and "bound" in out
 

@@ -137,6 +137,7 @@ def test_unknown_metric_argument_is_refused(project, tmp_path, capsys):
 def test_a_metric_direction_contradicting_the_registry_is_refused(project, tmp_path, capsys):
     preds = shifted_predictions(project, tmp_path / "p.jsonl")
     cfg = project / "configs" / "eval.yaml"
-    cfg.write_text(cfg.read_text().replace("- name: rouge2\n  higher_is_better: true\n",
-                                           "- name: rouge2\n  higher_is_better: false\n"))
+    text = cfg.read_text()
+    assert "- name: rouge2\n" in text  # the project states no direction: the registry's is used
+    cfg.write_text(text.replace("- name: rouge2\n", "- name: rouge2\n  higher_is_better: false\n"))
     _refused(project, capsys, "--predictions", preds, match="rouge2: higher_is_better: false contradicts the metric")

@@ -3,6 +3,8 @@ greedy outputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lifecycle.errors import FinetuneError
@@ -36,10 +38,12 @@ def test_merged_model_loads_with_plain_transformers_and_generates_like_the_adapt
     root = ft_project(peft={"r": 8, "alpha": 16, "dropout": 0.0},
                       training={"max_steps": 3, "save_strategy": "no", "learning_rate": 0.05})
     run = _train(root)
+    recorded = (run.path / "run.yaml").read_bytes()
     res = run_cli("finetune", "merge", run.id, cwd=root)
     assert res.returncode == 0, res.stderr
-    merged_dir = run.path / "merged"
-    assert f"merged model: {merged_dir}" in res.stdout
+    merged_dir = Path(res.stdout.split("merged model: ")[1].strip())
+    assert merged_dir.parent.parent == run.path.parent and "-merge-" in merged_dir.parent.name
+    assert (run.path / "run.yaml").read_bytes() == recorded  # the finished finetune run is untouched
     assert (merged_dir / "model.safetensors").is_file() and not (merged_dir / "adapter_config.json").exists()
 
     project = Project(root)
@@ -52,9 +56,51 @@ def test_merged_model_loads_with_plain_transformers_and_generates_like_the_adapt
     assert _greedy(merged, tok, texts) == expected
     base = AutoModelForSeq2SeqLM.from_pretrained(project.model_config().model).eval()
     assert _greedy(base, tok, texts) != expected  # the adapter mattered
+    # the project's generation settings travel with the folder: a bare generate() decodes as we do
+    import torch
 
-    again = run_cli("finetune", "merge", run.id, cwd=root)
+    settings = project.generation_config().resolved()
+    assert merged.generation_config.max_new_tokens == settings.max_new_tokens
+    with torch.no_grad():
+        bare = [merged.generate(**tok(t, return_tensors="pt"))[0].tolist() for t in texts]
+        ours = [merged.generate(**tok(t, return_tensors="pt"), max_new_tokens=settings.max_new_tokens,
+                                do_sample=False, num_beams=1)[0].tolist() for t in texts]
+    assert bare == ours
+    card = (merged_dir / "README.md").read_text()
+    assert f"base_model: {project.model_config().model}" in card and run.id in card and "sha256" in card
+
+    _merge_targets_never_destroy_what_merge_did_not_write(root, run, run_cli)
+
+
+def _merge_targets_never_destroy_what_merge_did_not_write(root, run, run_cli):
+    """The data-loss cases: `--out . --overwrite` once removed the whole project, `--out runs` every run."""
+    def tree(folder):
+        return sorted((str(p.relative_to(folder)), p.read_bytes() if p.is_file() else b"")
+                      for p in folder.rglob("*") if ".lock" not in p.name)
+
+    before = tree(root)
+    for out in (".", "runs", "data", "configs", "src", ".lifecycle", str(root.parent)):
+        res = run_cli("finetune", "merge", run.id, "--out", out, "--overwrite", cwd=root)
+        assert res.returncode != 0, out
+        assert "Traceback" not in res.stderr and res.stderr.count("error:") == 1, res.stderr
+    inside_run = run_cli("finetune", "merge", run.id, "--out", f"runs/{run.id}/merged", cwd=root)
+    assert inside_run.returncode != 0 and "inside runs/" in inside_run.stderr
+    mine = root / "models" / "mine"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("the user's own folder\n")
+    res = run_cli("finetune", "merge", run.id, "--out", "models/mine", "--overwrite", cwd=root)
+    assert res.returncode != 0 and "did not write" in res.stderr and (mine / "notes.txt").is_file()
+    assert tree(root) == sorted(before + [("models", b""), ("models/mine", b""),
+                                          ("models/mine/notes.txt", b"the user's own folder\n")])
+
+    first = run_cli("finetune", "merge", run.id, "--out", "models/merged", cwd=root)
+    assert first.returncode == 0, first.stderr
+    again = run_cli("finetune", "merge", run.id, "--out", "models/merged", cwd=root)
     assert again.returncode == 1 and "already exists" in again.stderr and "--overwrite" in again.stderr
+    replaced = run_cli("finetune", "merge", run.id, "--out", "models/merged", "--overwrite", cwd=root)
+    assert replaced.returncode == 0, replaced.stderr
+    assert (root / "models/merged/model.safetensors").is_file()
+    assert not [p for p in (root / "models").iterdir() if p.name.startswith(".lifecycle-staging")]
 
 
 def _examples(project):

@@ -18,7 +18,7 @@ import yaml
 from lifecycle.errors import FinetuneError
 from lifecycle.finetune.pipeline import FinetuneRequest, finetune
 from lifecycle.project import Project
-from tests.finetune.conftest import finetune_runs
+from tests.finetune.conftest import finetune_runs, write_finetune_config
 
 RESUME_CFG = dict(method="lora", peft={"r": 4, "alpha": 8, "dropout": 0.1},
                   training={"max_steps": 6, "save_steps": 2, "save_total_limit": 3, "logging_steps": 1,
@@ -137,6 +137,9 @@ def test_resume_without_any_run_or_checkpoint_is_a_clear_error(ft_project):
 
     model_cfg, prompt_cfg, ft = project.model_config(), project.prompt_config(), project.finetune_config()
     run = create_run(project, model_cfg=model_cfg, ft=ft, prompt_cfg=prompt_cfg, argv=["test"])
+    with pytest.raises(FinetuneError, match="no finetune run to resume"):  # its writer (this test) is alive
+        _train(root, resume=True)
+    run.release()  # as if the process that created it had died
     with pytest.raises(FinetuneError, match="no checkpoint to resume from"):
         _train(root, resume=True)
     torn = run.path / "checkpoints" / "checkpoint-2"
@@ -149,7 +152,9 @@ def test_resume_without_any_run_or_checkpoint_is_a_clear_error(ft_project):
 def test_resume_with_changed_data_model_or_method_is_refused_unless_forced(ft_project, tiny_gpt2):
     root = ft_project(training={"max_steps": 2, "save_steps": 2})
     run, _ = _train(root)
-    run.update_meta(status="failed")  # pretend it died after its checkpoint
+    meta = dict(run.meta)  # pretend it died after its checkpoint, before the final save
+    meta.pop("training")
+    run.write_meta({**meta, "status": "failed"})
     shutil.rmtree(run.path / "adapter")
     data = root / "data" / "sample.jsonl"
     data.write_text(data.read_text(encoding="utf-8").replace("lamp", "lantern"), encoding="utf-8")
@@ -167,3 +172,66 @@ def test_resume_with_changed_data_model_or_method_is_refused_unless_forced(ft_pr
     assert "--force: resuming run" in out
     meta = yaml.safe_load((resumed.path / "run.yaml").read_text())
     assert meta["status"] == "complete" and meta["training"]["global_step"] == 3
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.endswith(".lock")}
+
+
+def test_a_complete_run_is_never_resumed_or_changed(ft_project, run_cli):
+    """`--resume --run <complete run>` once trained a step past max_steps and overwrote the adapter."""
+    root = ft_project(training={"max_steps": 2, "save_steps": 1})
+    run, _ = _train(root)
+    before = _tree(run.path)
+    for args in (("--resume", "--run", run.id), ("--resume",), ("--resume", "--run", run.id, "--force", "--max-steps", "4")):
+        res = run_cli("finetune", *args, "--no-eval", cwd=root)
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+        assert "complete" in res.stderr.splitlines()[0] and "lifecycle finetune" in res.stderr
+    assert _tree(run.path) == before
+
+
+def test_changed_hyperparameters_are_refused_and_a_forced_resume_is_recorded(ft_project):
+    root = ft_project(training={"max_steps": 2, "save_steps": 2})
+    run, _ = _train(root)
+    meta = dict(run.meta)
+    meta.pop("training")
+    run.write_meta({**meta, "status": "interrupted"})
+    shutil.rmtree(run.path / "adapter")
+    write_finetune_config(root, training={"max_steps": 2, "save_steps": 2, "learning_rate": 0.5})
+    with pytest.raises(FinetuneError, match=r"changed since it started: training \(learning_rate\)"):
+        _train(root, resume=True)
+    resumed, out = _train(root, resume=True, force=True)
+    meta = yaml.safe_load((resumed.path / "run.yaml").read_text())
+    assert meta["status"] == "complete"
+    assert meta["forced_resumes"][0]["changes"] == ["training (learning_rate)"]
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_interrupted_and_a_second_resumer_is_refused(ft_project):
+    # many steps: the first trainer is certainly still running when the second resumer starts
+    root = ft_project(name="term", **{**RESUME_CFG, "training": {**RESUME_CFG["training"], "max_steps": 2000}})
+    proc = _start(root)
+    deadline = time.time() + 300
+    while not list(root.glob("runs/*-finetune-*/checkpoints/checkpoint-2/trainer_state.json")):
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.02)
+    run_dir = finetune_runs(root)[-1]
+    # while it trains, a second writer on the same run gets one line, not a second trainer
+    second = subprocess.run([sys.executable, "-m", "lifecycle", "finetune", "--no-eval", "--resume", "--run",
+                             run_dir.name], cwd=root, env=_env(), capture_output=True, text=True, timeout=120)
+    assert second.returncode == 1 and "being written by another process" in second.stderr, second.stderr
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert f"lifecycle finetune --resume --run {run_dir.name}" in out and "Traceback" not in out
+    meta = yaml.safe_load((run_dir / "run.yaml").read_text())
+    assert meta["status"] == "interrupted"
+    from lifecycle.finetune.checkpoints import last_complete_checkpoint
+
+    step = int(last_complete_checkpoint(run_dir / "checkpoints", warn=lambda _m: None).name.split("-")[1])
+    resumed = subprocess.run([sys.executable, "-m", "lifecycle", "finetune", "--no-eval", "--resume",
+                              "--max-steps", str(step + 2)], cwd=root, env=_env(), capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert yaml.safe_load((run_dir / "run.yaml").read_text())["status"] == "complete"

@@ -38,27 +38,60 @@ def test_auto_drops_shots_until_it_fits_and_records_it(examples, t5_tok, n_token
     one = prompt_lengths(examples, cfg(), t5_tok, k=1)
     window = max(one)  # every example fits with one shot, none with three
     assert min(full) > window
-    prompts = build_prompts(examples, cfg(), t5_tok, k=3, context_window=window)
+    # keep_input 1.0: never cut the input while a shot can be dropped (the old `auto`)
+    prompts = build_prompts(examples, cfg(keep_input=1.0), t5_tok, k=3, context_window=window)
     for p in prompts:
         assert 1 <= p.shots_used < 3 and p.shots_requested == 3 and p.n_tokens <= window
-        assert p.n_tokens == n_tokens(t5_tok, p)
+        assert p.n_tokens == n_tokens(t5_tok, p) and not p.truncated
         assert p.budget_record()["shots_used"] == p.shots_used
     summary = summarize_budget(prompts, window)
     assert summary.shots_dropped == len(examples) and "got fewer shots to fit" in summary.line()
 
 
-def test_auto_refuses_an_example_too_long_with_zero_shots(examples, t5_tok):
+def test_auto_cuts_the_input_to_keep_shots_then_drops_them(examples, t5_tok, n_tokens):
+    one = dict(zip((e["id"] for e in examples), prompt_lengths(examples, cfg(), t5_tok, k=1)))
+    window = min(one.values()) - 3  # no example fits with one whole shot, all with a slightly cut input
+    prompts = build_prompts(examples, cfg(keep_input=0.2), t5_tok, k=1, context_window=window)
+    assert any(p.shots_used == 1 and p.truncated for p in prompts)  # cut a little, kept the shot
+    for p in prompts:
+        assert p.n_tokens <= window and p.n_tokens == n_tokens(t5_tok, p)
+        assert p.truncated == (p.truncated_tokens > 0)
+    # keep_input 1.0 never cuts while a shot remains: every example loses its shot instead
+    strict = build_prompts(examples, cfg(keep_input=1.0), t5_tok, k=1, context_window=window)
+    assert all(p.shots_used == 0 for p in strict)
+
+
+def test_auto_cuts_an_example_too_long_with_zero_shots(examples, t5_tok, n_tokens):
+    """auto always has a way forward: an input too long even alone is cut (and recorded)."""
     zero = dict(zip((e["id"] for e in examples), prompt_lengths(examples, cfg(), t5_tok, k=0)))
     longest = max(zero, key=zero.get)
     window = zero[longest] - 1
-    too_long = sorted(i for i, n in zero.items() if n > window)
+    prompts = {p.id: p for p in build_prompts(examples, cfg(), t5_tok, k=2, context_window=window)}
+    assert prompts[longest].truncated and prompts[longest].shots_used == 0
+    assert all(p.n_tokens <= window and p.n_tokens == n_tokens(t5_tok, p) for p in prompts.values())
+
+
+def test_auto_refuses_only_a_template_longer_than_the_budget(examples, t5_tok):
     with pytest.raises(PromptError) as err:
-        build_prompts(examples, cfg(), t5_tok, k=2, context_window=window)
+        build_prompts(examples, cfg(), t5_tok, k=2, context_window=5)
     msg = str(err.value)
-    assert f"example '{too_long[0]}' needs" in msg and "with 0 shots" in msg and f"budget is {window}" in msg
-    assert f"{len(too_long)} of {len(examples)} examples do not fit" in msg
-    assert f"{longest} ({zero[longest]})" in msg
-    assert "budget.policy: truncate" in err.value.hint
+    assert "with 0 shots and its input cut to one token but the budget is 5" in msg
+    assert f"{len(examples)} of {len(examples)} examples do not fit" in msg
+    # the way forward is the template or the model, never another budget policy (no circle)
+    assert "shorten `template`" in err.value.hint and "budget.policy" not in err.value.hint
+
+
+def test_hints_never_point_in_a_circle(examples, t5_tok):
+    two = prompt_lengths(examples, cfg(), t5_tok, k=2)
+    hints = {}
+    for policy in ("error", "truncate"):
+        with pytest.raises(PromptError) as err:
+            build_prompts(examples, cfg(policy), t5_tok, k=2, context_window=min(two) // 4)
+        hints[policy] = err.value.hint
+    assert "budget.policy: auto" in hints["error"] and "budget.policy: auto" in hints["truncate"]
+    # ... and auto gets through where both refused
+    fitted = build_prompts(examples, cfg(), t5_tok, k=2, context_window=min(two) // 4)
+    assert all(p.n_tokens <= min(two) // 4 for p in fitted)
 
 
 def test_error_policy_refuses_what_does_not_fit_with_k_shots(examples, t5_tok):

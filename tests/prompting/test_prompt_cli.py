@@ -123,18 +123,18 @@ def test_template_field_the_data_lacks(cli, project):
     assert "prompt template field 'conversation' is not in example 's1'; available fields: dialogue, id, summary" in err
 
 
-@pytest.mark.parametrize("policy", ["auto", "error"])
-def test_example_too_long_even_with_zero_shots(cli, project, policy):
+def test_example_too_long_even_with_zero_shots(cli, project):
     update_yaml(project / "configs" / "model.yaml", {("max_context",): 40})
-    update_yaml(project / "configs" / "prompt.yaml", {("budget", "policy"): policy})
+    update_yaml(project / "configs" / "prompt.yaml", {("budget", "policy"): "error"})
     code, _, err = cli("prompt", "render", "--example", "s2", cwd=project)
     assert code == 1
     assert "example 's2' needs" in err and "with 0 shots but the budget is 40 (context window 40)" in err
-    assert "hint:" in err
-    update_yaml(project / "configs" / "prompt.yaml", {("budget", "policy"): "truncate"})
-    code, out, err = cli("prompt", "render", "--example", "s2", cwd=project)
-    assert code == 0, err
-    assert "tokens cut from the end of 'dialogue'" in out
+    assert "hint:" in err and "budget.policy: auto" in err
+    for policy in ("truncate", "auto"):  # both cut the input (auto: it has no shot to drop at K=0)
+        update_yaml(project / "configs" / "prompt.yaml", {("budget", "policy"): policy})
+        code, out, err = cli("prompt", "render", "--example", "s2", cwd=project)
+        assert code == 0, err
+        assert "tokens cut from the end of 'dialogue'" in out
 
 
 def test_presets(cli, project):

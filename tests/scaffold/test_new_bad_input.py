@@ -115,7 +115,7 @@ def test_existing_non_empty_target_is_refused(new, tmp_path):
     assert snapshot(tmp_path) == ["demo", "demo/notes.txt"]
 
 
-def test_force_overwrites_only_template_files_and_lists_them_first(new, tmp_path):
+def test_force_keeps_every_existing_file_and_lists_them_first(new, tmp_path):
     root = tmp_path / "demo"
     (root / "data").mkdir(parents=True)
     (root / "notes.txt").write_text("mine")
@@ -128,12 +128,54 @@ def test_force_overwrites_only_template_files_and_lists_them_first(new, tmp_path
     code, out, err = new("demo", "--no-input", "--force", cwd=tmp_path)
     assert code == 0, err
     listing = out.split("Created")[0]
-    assert "overwriting 2 file(s)" in listing and "README.md" in listing and "configs/model.yaml" in listing
+    assert "keeping 2 existing file(s)" in listing and "README.md" in listing and "configs/model.yaml" in listing
     assert (root / "notes.txt").read_text() == "mine" and (root / "data" / "real.jsonl").read_text() == "{}\n"
-    assert "Next steps" in (root / "README.md").read_text()
-    assert outside.read_text() == "do not touch" and not (root / "configs" / "model.yaml").is_symlink()
-    assert (root / "lifecycle.yaml").is_file()
+    assert (root / "README.md").read_text() == "my old readme"
+    assert outside.read_text() == "do not touch" and (root / "configs" / "model.yaml").is_symlink()
+    assert (root / "lifecycle.yaml").is_file() and (root / "configs" / "prompt.yaml").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".demo.")]  # no staging left
+
+
+def test_new_never_rewrites_an_existing_project(new, tmp_path):
+    """`new --force` over an edited project used to reset its README, configs and data at once."""
+    code, out, err = new("demo", "--no-input", cwd=tmp_path)
+    assert code == 0, err
+    root = tmp_path / "demo"
+    (root / "README.md").write_text("our notes\n")
+    (root / "data" / "sample.jsonl").write_text('{"id": "1", "dialogue": "ours", "summary": "ours"}\n')
+    before = snapshot(tmp_path)
+    contents = {p: (tmp_path / p).read_bytes() for p in before if (tmp_path / p).is_file()}
+    for flags in ((), ("--force",)):
+        code, out, err = new("demo", "--no-input", *flags, cwd=tmp_path)
+        assert code != 0 and "already a lifecycle project" in one_error(err) and "lifecycle upgrade" in err
+    assert snapshot(tmp_path) == before
+    assert all((tmp_path / p).read_bytes() == data for p, data in contents.items())
+
+
+def test_a_new_killed_mid_render_leaves_a_staging_folder_the_next_new_removes(tmp_path):
+    """SIGKILL between rendering and moving into place: the next `new` cleans up (and succeeds)."""
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import sys, time\n"
+            "from lifecycle.scaffold import render\n"
+            "real = render.check_rendered\n"
+            "def pause(project):\n"
+            "    real(project); print('rendered', flush=True); time.sleep(60)\n"
+            "render.check_rendered = pause\n"
+            "from lifecycle.cli.main import run\n"
+            "run(['new', 'demo', '--no-input'])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "rendered"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert not (tmp_path / "demo").exists() and any(n.startswith(".demo.lifecycle-new-") for n in left)
+    done = subprocess.run([sys.executable, "-m", "lifecycle", "new", "demo", "--no-input"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
 
 
 def test_force_refuses_a_file_where_the_template_needs_a_folder(new, tmp_path):

@@ -83,4 +83,4 @@ def test_dot_scaffolds_into_the_current_empty_folder(new, tmp_path):
     assert "cd " not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["call-summaries"]  # no staging left beside it
     code, out, err = new(".", "--no-input", cwd=here)  # no longer empty
-    assert code != 0 and "not empty" in err
+    assert code != 0 and "already a lifecycle project" in err

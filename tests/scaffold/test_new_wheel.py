@@ -42,6 +42,8 @@ def test_wheel_ships_the_template_and_scaffolds_from_a_fresh_venv(tmp_path):
     assert "lifecycle/templates/project/cookiecutter.json" in names
     assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/lifecycle.yaml" in names
     assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/.lifecycle/README.md" in names
+    # every released template version ships, for `lifecycle upgrade`
+    assert "lifecycle/templates/history/1/{{cookiecutter.project_slug}}/lifecycle.yaml" in names
 
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv)

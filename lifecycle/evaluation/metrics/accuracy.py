@@ -1,4 +1,4 @@
-"""Share of predictions equal to a reference label (whitespace and case ignored unless normalize=False): an `evaluate` module that works offline (load it by path).
+"""Share of predictions equal to a reference label (answers normalised: first line, case, whitespace, trailing punctuation; unless normalize=False): an `evaluate` module that works offline (load it by path).
 
 Scale 0-1.
 """
@@ -12,7 +12,7 @@ _KWARGS = """
 Args:
     predictions: list of texts.
     references: list of texts, or list of lists of texts.
-    normalize: compare labels ignoring surrounding whitespace and case (default True).
+    normalize: normalise answers and labels first (first line, case, whitespace, trailing punctuation; default True).
     per_example: also return "per_example", one score per prediction.
 Returns:
     {"accuracy": float, "per_example": list (when asked)}
@@ -22,7 +22,7 @@ Returns:
 class Accuracy(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
-            description="Share of predictions equal to a reference label (whitespace and case ignored unless normalize=False).",
+            description="Share of predictions equal to a reference label (answers normalised: first line, case, whitespace, trailing punctuation; unless normalize=False).",
             citation="",
             inputs_description=_KWARGS,
             features=text_features(),

@@ -12,7 +12,8 @@ _KWARGS = """
 Args:
     predictions: list of texts.
     references: list of texts, or list of lists of texts.
-    normalize: compare labels ignoring surrounding whitespace and case (default True).
+    labels: the declared label set; F1 is averaged over all of them (scikit-learn's `labels=`).
+    normalize: normalise answers and labels first (first line, case, whitespace, trailing punctuation; default True).
     per_example: also return "per_example", one score per prediction.
 Returns:
     {"macro_f1": float, "per_example": list (when asked)}
@@ -28,7 +29,7 @@ class MacroF1(evaluate.Metric):
             features=text_features(),
         )
 
-    def _compute(self, predictions, references, normalize=True, per_example=False):
+    def _compute(self, predictions, references, labels=None, normalize=True, per_example=False):
         refs = as_reference_lists(references)
-        scores = macro_f1(list(predictions), refs, normalize=normalize)
+        scores = macro_f1(list(predictions), refs, normalize=normalize, labels=labels)
         return score_output("macro_f1", scores, per_example)

@@ -1,0 +1,66 @@
+"""Chat messages -> one prompt string.
+
+A tokenizer with a chat template renders the messages itself (the project's `system` is added when
+the request has none). A model without one (T5) gets the project's prompt config: the last user
+turn fills the template's field (a JSON object fills several fields), earlier user/assistant turns
+become shots, and the prompt builder applies the same budget policy as `lifecycle generate`, so a
+chat request with an example's field gives the same prompt, and the same greedy output."""
+
+from __future__ import annotations
+
+import json
+
+from lifecycle.errors import PromptError
+from lifecycle.serve.protocol import APIError
+
+
+def _fields(content: str, fields: list[str], cfg, where: str) -> dict:
+    if len(fields) == 1:
+        return {fields[0]: content}
+    try:
+        data = json.loads(content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or any(f not in data for f in fields):
+        raise APIError(400, f"{where}: the prompt template needs the fields {', '.join(fields)}; send the message "
+                       "content as a JSON object with them, or use /v1/completions with the full prompt",
+                       param="messages")
+    return {f: data[f] for f in fields}
+
+
+def render_messages(served, messages, tokenizer, *, max_tokens: int) -> tuple[str, bool]:
+    """(prompt text, add_special_tokens)."""
+    from lifecycle.prompting import build_prompts
+    from lifecycle.prompting.chat import render_chat, uses_chat_template
+    from lifecycle.prompting.template import template_fields
+
+    cfg = served.prompt_cfg
+    turns = [(m.role, m.text()) for m in messages]
+    if turns[-1][0] != "user":
+        raise APIError(400, "the last message must come from the user", param="messages")
+    loaded = served.loaded
+    try:
+        if uses_chat_template(cfg, tokenizer):
+            chat = [{"role": "system" if r == "developer" else r, "content": c} for r, c in turns]
+            if cfg.system and not any(r in ("system", "developer") for r, _ in turns):
+                chat.insert(0, {"role": "system", "content": cfg.system})
+            return render_chat(tokenizer, chat), False
+        fields = template_fields(cfg.template)
+        convo = [(r, c) for r, c in turns if r in ("user", "assistant")]
+        query = convo.pop()
+        shots = []
+        while convo:
+            if len(convo) < 2 or convo[0][0] != "user" or convo[1][0] != "assistant":
+                raise APIError(400, "earlier turns must alternate user, assistant", param="messages")
+            (_, q), (_, a) = convo[0], convo[1]
+            convo = convo[2:]
+            shots.append({cfg.id_field: f"turn-{len(shots)}", **_fields(q, fields, cfg, "messages"),
+                          cfg.target_field: a})
+        example = {cfg.id_field: "request", **_fields(query[1], fields, cfg, "messages[-1]")}
+        shots_cfg = cfg.shots.model_copy(update={"k": len(shots), "selection": "first", "ids": [], "pool": None})
+        prompts = build_prompts([example], cfg.model_copy(update={"shots": shots_cfg}), tokenizer, k=len(shots),
+                                context_window=loaded.context_window, reserve_tokens=max_tokens,
+                                pool=shots or None, encoder_decoder=loaded.encoder_decoder)
+    except PromptError as err:
+        raise APIError(400, str(err), param="messages") from err
+    return prompts[0].text, prompts[0].add_special_tokens

@@ -1,0 +1,129 @@
+"""What the server serves: the project's base model, or the model a run produced, named by run id.
+
+    served = load_served(project)                      # configs/model.yaml
+    served = load_served(project, run="RUN_ID")        # finetune (adapter or full), merge, quantize run
+
+The served name is what clients send as `model` and what every response and /v1/models report,
+with the run id and a content hash of the weights (the artifact that is served, for the checks)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lifecycle.errors import RunError
+
+SERVABLE_KINDS = ("finetune", "merge", "quantize")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+@dataclass
+class ServedModel:
+    loaded: Any                         # lifecycle.generation.loading.LoadedModel
+    name: str                           # what clients send as `model`
+    base: str                           # model id or folder the weights come from
+    run_id: str | None                  # the run whose artifact is served (None: the base model)
+    run_kind: str | None
+    prompt_cfg: Any                     # PromptConfig: chat rendering for models without a chat template
+    settings: Any                       # GenerationSettings: the project's defaults for a request
+    weights_sha256: str | None = None   # content hash of the served weight files (None: hub cache)
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "base": self.base, "run": self.run_id, "run_kind": self.run_kind,
+                "weights_sha256": self.weights_sha256, **self.extra}
+
+
+def weights_hash(folder: str | Path) -> str | None:
+    """sha256 over the weight files of a model folder (names and bytes, sorted); None if it is no folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        return None
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    for p in files:
+        h.update(p.relative_to(root).as_posix().encode())
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest() if files else None
+
+
+def _project_settings(project):
+    from lifecycle.config.generation import GenerationSettings
+
+    gen_file = project.path(project.manifest.adaptation.generation)
+    return project.generation_config() if gen_file.is_file() else GenerationSettings()
+
+
+def _base_model_config(project, model: str | None):
+    cfg = project.model_config()
+    if model:
+        ref = str(Path(model).expanduser().resolve()) if Path(model).expanduser().is_dir() else model
+        return cfg.model_copy(update={"model": ref, "revision": None})
+    local = project.path(cfg.model)
+    return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
+
+
+def _wrap(model, tokenizer, config_ref: str, ref: str, model_cfg):
+    from lifecycle.generation.loading import LoadedModel, context_window, load_model_config
+
+    config = load_model_config(config_ref)
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else "cpu"
+    dtype = param.dtype if param is not None else None
+    return LoadedModel(model, tokenizer, config, ref, None, bool(getattr(config, "is_encoder_decoder", False)),
+                       device, dtype, context_window(config, tokenizer, model_cfg.max_context))
+
+
+def load_run_model(project, run):
+    """(LoadedModel, base ref, weights folder or None, extra facts) for a finetune, merge or quantize run."""
+    from lifecycle.generation.loading import load_model, pick_device_dtype
+
+    model_cfg = project.model_config()
+    if run.kind == "finetune":
+        from lifecycle.finetune.tuned import load_tuned
+
+        device, _ = pick_device_dtype(model_cfg.device, "fp32")
+        tuned = load_tuned(run, device=str(device))
+        loaded = _wrap(tuned.model, tuned.tokenizer, tuned.base_ref, str(tuned.weights), model_cfg)
+        return loaded, tuned.base_ref, tuned.weights, {"method": tuned.method}
+    if run.kind == "merge":
+        folder = run.path / "model"
+        loaded = load_model(str(folder), device=model_cfg.device, dtype=model_cfg.dtype,
+                            max_context=model_cfg.max_context)
+        base = ((run.meta.get("model") or {}).get("model")) or str(folder)
+        return loaded, base, folder, {"source_run": run.meta.get("source_run")}
+    if run.kind == "quantize":
+        from lifecycle.optimize.quantize import load_quantized
+
+        return load_quantized(project, run)
+    raise RunError(f"run {run.id} is a '{run.kind}' run; it holds no model to serve",
+                   hint=f"serve the base model (no --run), or a run of kind {', '.join(SERVABLE_KINDS)}")
+
+
+def load_served(project, *, run: str | None = None, model: str | None = None, name: str | None = None) -> ServedModel:
+    from lifecycle.generation.loading import load_model_from_config
+    from lifecycle.prompting.project_inputs import load_prompt_config
+    from lifecycle.runs.store import RunStore
+
+    prompt_cfg = load_prompt_config(project)
+    settings = _project_settings(project)
+    if run:
+        if model:
+            raise RunError("give either a run or a model, not both", hint="--run RUN_ID serves that run's model")
+        record = RunStore(project.runs_dir).get(run)
+        if record.status != "complete":
+            raise RunError(f"run {record.id} is {record.status}; only a complete run can be served")
+        loaded, base, folder, extra = load_run_model(project, record)
+        return ServedModel(loaded, name or record.id, base, record.id, record.kind, prompt_cfg, settings,
+                           weights_hash(folder) if folder else extra.pop("weights_sha256", None), extra)
+    model_cfg = _base_model_config(project, model)
+    loaded = load_model_from_config(model_cfg)
+    served_name = name or (model or project.manifest.selection.model or model_cfg.model)
+    if Path(str(served_name)).expanduser().is_dir():  # a local folder: its name, not the machine's path
+        served_name = Path(str(served_name)).expanduser().resolve().name
+    return ServedModel(loaded, str(served_name), model_cfg.model, None, None, prompt_cfg, settings,
+                       weights_hash(model_cfg.model))

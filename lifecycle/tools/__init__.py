@@ -1,0 +1,1 @@
+"""Tools a model can call instead of doing exact work itself (the calculator, PAL-style)."""

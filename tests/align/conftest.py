@@ -1,0 +1,54 @@
+"""Fixtures for the alignment tests: a project whose prompts are many short dialogues, on a tiny
+T5 (and GPT-2) built on the fly, and a programmatic preference oracle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from align_data import dialogues, write_jsonl
+
+
+@pytest.fixture(scope="session")
+def align_t5(tmp_path_factory) -> Path:
+    """A very small T5 with a small vocabulary: DPO steps take milliseconds."""
+    from lifecycle.testing import DEFAULT_CORPUS, build_tiny_model
+
+    texts = list(DEFAULT_CORPUS) + [r["dialogue"] + " " + r["summary"] for r in dialogues(40)]
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "align-t5", "t5", texts=texts, vocab_size=300,
+                            size={"d_model": 32, "d_ff": 64, "num_layers": 1, "num_heads": 2})
+
+
+@pytest.fixture(scope="session")
+def align_gpt2(tmp_path_factory) -> Path:
+    from lifecycle.testing import DEFAULT_CORPUS, build_tiny_model
+
+    texts = list(DEFAULT_CORPUS) + [r["dialogue"] + " " + r["summary"] for r in dialogues(40)]
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "align-gpt2", "gpt2", texts=texts, vocab_size=300,
+                            size={"d_model": 32, "num_layers": 1, "num_heads": 2})
+
+
+@pytest.fixture
+def align_project(make_project):
+    """align_project(model, n_prompts=..., max_new_tokens=...) -> project root with many prompts."""
+
+    def make(model: Path, n_prompts: int = 48, max_new_tokens: int = 10, name: str = "alignproj") -> Path:
+        root = make_project(task="summarization", model=model, name=name)
+        write_jsonl(root / "data" / "sample.jsonl", dialogues(n_prompts))
+        gen = root / "configs" / "generation.yaml"
+        gen.write_text(gen.read_text().replace("max_new_tokens: 16", f"max_new_tokens: {max_new_tokens}"))
+        return root
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread (and the machine is shared); restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
