@@ -100,7 +100,7 @@ def terminal_key_reader() -> Callable[[], str]:
     def read() -> str:
         old = termios.tcgetattr(fd)
         try:
-            tty.setcbreak(fd)
+            tty.setcbreak(fd, termios.TCSANOW)  # the default TCSAFLUSH drops a key typed ahead
             ch = sys.stdin.read(1)
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, old)

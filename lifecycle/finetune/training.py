@@ -270,11 +270,13 @@ def _weight_bytes(model, method: str) -> int:
 
 def check_free_space(folder: Path, needed: int, what: str) -> None:
     """Refuse before writing, naming the space needed, rather than fail half-way through a save."""
+    from lifecycle.textio import human_bytes
+
     margin = needed // 10 + (1 << 20)  # metadata, tokenizer files, run.yaml
     free = shutil.disk_usage(folder).free
     if free < needed + margin:
-        raise FinetuneError(f"{folder}: not enough free disk space for {what}: needs about {gib(needed + margin)}, "
-                            f"{gib(free)} free",
+        raise FinetuneError(f"{folder}: not enough free disk space for {what}: needs about "
+                            f"{human_bytes(needed + margin)}, {human_bytes(free)} free",
                             hint="free disk space (or lower save_total_limit), then run the same command again")
 
 

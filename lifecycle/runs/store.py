@@ -178,7 +178,7 @@ class Run:
         try:
             yield self
             ok = True
-        except KeyboardInterrupt as err:
+        except (KeyboardInterrupt, RunInterruptedError) as err:  # the latter: a nested run was interrupted
             self._record_end("interrupted", "interrupted (Ctrl-C or SIGTERM)")
             raise RunInterruptedError(f"run {self.id} interrupted; its finished work is kept",
                                       hint=resume_hint) from err

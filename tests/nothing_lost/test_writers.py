@@ -189,7 +189,8 @@ def test_finetune_checks_free_space_before_it_trains(ft_project, tmpfs, run_cli)
     _fill(disk, 256 * 1024)  # run.yaml fits; checkpoints + final adapter (+1 MiB margin) do not
     res = run_cli("finetune", "--no-eval", cwd=root)
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
-    assert "not enough free disk space for the checkpoints and final weights: needs about" in res.stderr
+    assert "not enough free disk space for the checkpoints and final weights: needs about 1" in res.stderr
+    assert "MiB, " in res.stderr and "KiB free" in res.stderr  # sizes a person can read, not "0.00 GiB"
     (run_dir,) = [p for p in (root / "runs").iterdir() if "-finetune-" in p.name]
     assert not list(run_dir.glob("checkpoints/checkpoint-*"))
     assert RunStore(root / "runs").get(run_dir.name).status == "failed"
@@ -285,3 +286,17 @@ def test_a_checkpoint_check_covers_every_file_the_resume_loads(ft_project):
         (copy / name).write_bytes(torn)
         assert name in (check_checkpoint(copy).problem or ""), name
         shutil.rmtree(copy.parent)
+
+
+def test_an_interrupt_inside_a_nested_run_marks_both_interrupted(tmp_path):
+    """The evaluation after fine-tuning is a run inside a run: Ctrl-C there is an interruption of both."""
+    from lifecycle.errors import RunInterruptedError
+
+    store = RunStore(tmp_path)
+    with pytest.raises(RunInterruptedError) as caught:
+        with store.new_run("finetune", config={}, resume_hint="resume outer") as outer:
+            with store.new_run("eval", config={}, resume_hint="resume inner") as inner:
+                raise KeyboardInterrupt
+    assert caught.value.hint == "resume outer" and outer.id in str(caught.value)
+    assert RunStore(tmp_path).get(inner.id).status == "interrupted"
+    assert RunStore(tmp_path).get(outer.id).status == "interrupted"
