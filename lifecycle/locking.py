@@ -68,7 +68,7 @@ class FileLock:
     def __del__(self) -> None:  # a lock whose owner object is gone must not outlive it in this process
         try:
             self.release()
-        except OSError:
+        except Exception:  # at interpreter exit the modules may be gone; the kernel drops the lock anyway
             pass
 
     def __enter__(self) -> "FileLock":
