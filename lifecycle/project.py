@@ -69,6 +69,17 @@ class Project:
 
         return self.load("configs/model.yaml", ModelConfig)
 
+    def model_config_for(self, model: str | None = None):
+        """configs/model.yaml with `model` (a --model override: hub id or folder, revision dropped)
+        in its place; a model folder given relative to the project resolved against the project."""
+        cfg = self.model_config()
+        if model:
+            folder = Path(model).expanduser()
+            ref = str(folder.resolve()) if folder.is_dir() else model
+            return cfg.model_copy(update={"model": ref, "revision": None})
+        local = self.path(cfg.model)
+        return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
+
     def prompt_config(self):
         """configs/prompt.yaml with its `preset` applied (template and target_field always set)."""
         from lifecycle.config.prompt import PromptConfig

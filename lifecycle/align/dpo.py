@@ -54,13 +54,12 @@ def _settings(project, req: DPORequest):
 
 
 def align_dpo(project, req: DPORequest, echo=print):
-    from lifecycle.align.policy import project_model_config
     from lifecycle.finetune.checkpoints import last_complete_checkpoint
     from lifecycle.generation.loading import is_encoder_decoder, load_model_config
     from lifecycle.runs.store import RunStore, file_sha256
 
     if req.loss in TRL_ONLY or req.method in TRL_ONLY:
-        cfg = project_model_config(project, req.model)
+        cfg = project.model_config_for(req.model)
         refuse_trl_only(req.loss if req.loss in TRL_ONLY else req.method,
                         is_encoder_decoder(load_model_config(cfg.model, cfg.revision, cfg.trust_remote_code)))
         raise FinetuneError(f"{req.loss or req.method} is not wired here yet; use --loss sigmoid or ipo")
@@ -81,7 +80,7 @@ def align_dpo(project, req: DPORequest, echo=print):
         with run.recording(resume_hint=f"lifecycle align dpo --resume {run.id}"):
             return _train(project, run, dpo, model_cfg, checkpoint, echo)
     dpo = _settings(project, req)
-    model_cfg = project_model_config(project, req.model)
+    model_cfg = project.model_config_for(req.model)
     train = project.path(dpo.train)
     from lifecycle.align.preferences import load_preferences
 

@@ -78,7 +78,7 @@ def _expand(prompts, n: int) -> list:
 
 def sample_pairs(project, req: PairsRequest, echo=print):
     """A new, complete pairs run."""
-    from lifecycle.align.policy import load_policy, project_model_config
+    from lifecycle.align.policy import load_policy
     from lifecycle.prompting.project_inputs import dataset_path
     from lifecycle.runs.store import RunStore, file_sha256
 
@@ -93,7 +93,7 @@ def sample_pairs(project, req: PairsRequest, echo=print):
     prompts = _prompts(project, loaded, prompt_cfg, data_path, limit, settings.max_new_tokens)
     config = {"candidates": n, "limit": limit, "generation": settings.model_dump(mode="json"),
               "prompt": prompt_cfg.model_dump(mode="json"), "source_run": req.run_ref,
-              "model": project_model_config(project, req.model).model_dump(mode="json") if not req.run_ref else None}
+              "model": project.model_config_for(req.model).model_dump(mode="json") if not req.run_ref else None}
     store = RunStore(project.runs_dir)
     with store.new_run(KIND, config=config, model=described, seed=settings.seed, argv=req.argv,
                        dataset={"path": str(data_path), "sha256": file_sha256(data_path), "examples": len(prompts)},

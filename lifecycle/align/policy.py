@@ -10,15 +10,6 @@ from lifecycle.errors import RunError
 ALIGN_KIND = "align"
 
 
-def project_model_config(project, model: str | None = None):
-    cfg = project.model_config()
-    if model:
-        ref = str(Path(model).expanduser().resolve()) if Path(model).expanduser().is_dir() else model
-        return cfg.model_copy(update={"model": ref, "revision": None})
-    local = project.path(cfg.model)
-    return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
-
-
 def weights_of(run) -> Path:
     for name in ("adapter", "model"):
         if (run.path / name).is_dir():
@@ -72,7 +63,7 @@ def load_policy(project, *, run_ref: str | None = None, model: str | None = None
     from lifecycle.runs.store import RunStore
 
     if run_ref is None:
-        loaded = load_model_from_config(project_model_config(project, model))
+        loaded = load_model_from_config(project.model_config_for(model))
         return loaded, loaded.describe()
     run = RunStore(project.runs_dir).get(run_ref)
     device, dtype = pick_device_dtype("auto", "fp32")

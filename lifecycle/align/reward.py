@@ -75,7 +75,6 @@ def train_reward(project, *, model: str | None = None, epochs: int | None = None
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
 
     from lifecycle.align.pairs import load_align_config
-    from lifecycle.align.policy import project_model_config
     from lifecycle.align.preferences import load_preferences
     from lifecycle.config.yaml_io import atomic_write_text
     from lifecycle.generation.loading import check_remote_code, weights_kwargs
@@ -86,7 +85,7 @@ def train_reward(project, *, model: str | None = None, epochs: int | None = None
         cfg = cfg.model_copy(update={"epochs": epochs})
     # the project's model config gives revision / remote-code / pickle consent; an explicitly named
     # model (--model, reward.model) gets none of them
-    model_cfg = None if (model or cfg.model) else project_model_config(project)
+    model_cfg = None if (model or cfg.model) else project.model_config_for()
     base = model or cfg.model or model_cfg.model
     if base and project.path(base).is_dir():
         base = str(project.path(base))

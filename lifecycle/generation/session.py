@@ -72,15 +72,6 @@ def _generation_settings(project, request: GenerateRequest) -> GenerationSetting
     return settings
 
 
-def _model_config(project, model: str | None) -> ModelConfig:
-    cfg = project.model_config()
-    if model:
-        ref = str(Path(model).expanduser().resolve()) if Path(model).expanduser().is_dir() else model
-        return cfg.model_copy(update={"model": ref, "revision": None})
-    local = project.path(cfg.model)
-    return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
-
-
 def _plan(project, request: GenerateRequest) -> _Plan:
     from lifecycle.data import load_jsonl, prompt_field_types
     from lifecycle.paths import safe_path
@@ -91,7 +82,7 @@ def _plan(project, request: GenerateRequest) -> _Plan:
     data_path = safe_path(dataset_path(project, request.data)).resolve()  # a link out of the project is refused
     examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=request.limit, **prompt_field_types(prompt_cfg))
     pool, pool_path = _pool(prompt_cfg, project.root)
-    return _Plan(settings, prompt_cfg, _model_config(project, request.model), data_path, request.limit,
+    return _Plan(settings, prompt_cfg, project.model_config_for(request.model), data_path, request.limit,
                  examples, pool, pool_path)
 
 

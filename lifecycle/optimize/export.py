@@ -25,10 +25,9 @@ VLLM_IMAGE = "vllm/vllm-openai:v0.10.2"
 def _is_encoder_decoder(project, run) -> tuple[bool, str]:
     from lifecycle.finetune.tuned import base_model_ref
     from lifecycle.generation.loading import is_encoder_decoder, load_model_config
-    from lifecycle.serve.model import _base_model_config
 
     if run is None:
-        ref = _base_model_config(project, None).model
+        ref = project.model_config_for().model
     elif run.kind == "merge":
         ref = str(run.path / "model")
     else:

@@ -88,7 +88,7 @@ def _source(project, run_ref: str | None):
     """(LoadedModel on CPU fp32, description dict, weights sha256 or None)."""
     from lifecycle.generation.loading import load_model
     from lifecycle.runs.store import RunStore
-    from lifecycle.serve.model import _base_model_config, load_run_model, weights_hash
+    from lifecycle.serve.model import load_run_model, weights_hash
 
     if run_ref:
         src = RunStore(project.runs_dir).get(run_ref)
@@ -100,7 +100,7 @@ def _source(project, run_ref: str | None):
         if str(loaded.device) != "cpu" or str(loaded.dtype) != "torch.float32":
             loaded.model.to("cpu").float()
         return loaded, {"run": src.id, "run_kind": src.kind, "base": base, **extra}, (weights_hash(folder) if folder else None)
-    cfg = _base_model_config(project, None)
+    cfg = project.model_config_for()
     loaded = load_model(cfg.model, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code,
                         architecture=cfg.architecture, device="cpu", dtype="fp32", max_context=cfg.max_context)
     return loaded, {"run": None, "run_kind": None, "base": cfg.model, "revision": cfg.revision}, weights_hash(cfg.model)

@@ -58,15 +58,6 @@ def _project_settings(project):
     return project.generation_config() if gen_file.is_file() else GenerationSettings()
 
 
-def _base_model_config(project, model: str | None):
-    cfg = project.model_config()
-    if model:
-        ref = str(Path(model).expanduser().resolve()) if Path(model).expanduser().is_dir() else model
-        return cfg.model_copy(update={"model": ref, "revision": None})
-    local = project.path(cfg.model)
-    return cfg.model_copy(update={"model": str(local)}) if local.is_dir() else cfg
-
-
 def _wrap(model, tokenizer, config_ref: str, ref: str, model_cfg):
     from lifecycle.generation.loading import LoadedModel, context_window, load_model_config
 
@@ -120,7 +111,7 @@ def load_served(project, *, run: str | None = None, model: str | None = None, na
         loaded, base, folder, extra = load_run_model(project, record)
         return ServedModel(loaded, name or record.id, base, record.id, record.kind, prompt_cfg, settings,
                            weights_hash(folder) if folder else extra.pop("weights_sha256", None), extra)
-    model_cfg = _base_model_config(project, model)
+    model_cfg = project.model_config_for(model)
     loaded = load_model_from_config(model_cfg)
     served_name = name or (model or project.manifest.selection.model or model_cfg.model)
     if Path(str(served_name)).expanduser().is_dir():  # a local folder: its name, not the machine's path
