@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -116,6 +116,19 @@ class EvaluationFiles(Strict):
     config: str = "configs/eval.yaml"
 
 
+class Alignment(Strict):
+    """ADAPT & ALIGN with human feedback: what `lifecycle check adapt` asks of preference evidence."""
+
+    method: Optional[Literal["dpo", "ipo"]] = Field(default=None, description="Preference tuning the project "
+                                                     "ships (`lifecycle align dpo`); null: no alignment step.")
+    judge: Literal["reward_model", "judge", "people"] = Field(default="reward_model", description="Who decides the "
+                                                              "win-rate of `lifecycle align eval`.")
+    min_pairs: int = Field(default=20, ge=1, description="Preference pairs needed before training "
+                           "(adapt.preferences_collected).")
+    min_kappa: float = Field(default=0.4, ge=-1, le=1, description="Lowest Cohen's kappa (CI lower bound) between "
+                             "two annotators, or between a judge and people before the judge may gate.")
+
+
 class Integration(Strict):
     serving: Optional[str] = Field(default=None, description="How the model will be served (later).")
     notes: Optional[str] = None
@@ -142,6 +155,7 @@ class Manifest(Strict):
     selection: Selection = Field(default_factory=Selection)
     adaptation: AdaptationFiles = Field(default_factory=AdaptationFiles)
     evaluation: EvaluationFiles = Field(default_factory=EvaluationFiles)
+    alignment: Alignment = Field(default_factory=Alignment)
     integration: Integration = Field(default_factory=Integration)
 
     @field_validator("schema_version")

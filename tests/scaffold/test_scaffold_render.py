@@ -99,7 +99,7 @@ def test_sample_has_20_original_examples_with_the_task_fields(projects, task):
 def test_tool_files(projects):
     root = projects["summarization"]
     record = yaml.safe_load((root / ".lifecycle" / "template.yaml").read_text())
-    assert record["template"] == "project" and record["template_version"] == "2"
+    assert record["template"] == "project" and record["template_version"] == "3"
     assert record["answers"]["task"] == "summarization" and record["answers"]["name"] == "p-summarization"
     assert (root / ".lifecycle" / "README.md").is_file()
     assert (root / ".lifecycle" / "schemas" / "lifecycle.schema.json").is_file()
