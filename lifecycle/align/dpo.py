@@ -56,6 +56,7 @@ def _settings(project, req: DPORequest):
 def align_dpo(project, req: DPORequest, echo=print):
     from lifecycle.finetune.checkpoints import last_complete_checkpoint
     from lifecycle.generation.loading import is_encoder_decoder, load_model_config
+    from lifecycle.methods import preference_method_for
     from lifecycle.runs.store import RunStore, file_sha256
 
     if req.loss in TRL_ONLY or req.method in TRL_ONLY:
@@ -88,7 +89,9 @@ def align_dpo(project, req: DPORequest, echo=print):
     config = {"dpo": dpo.model_dump(mode="json"), "model": model_cfg.model_dump(mode="json")}
     with store.new_run(KIND, config=config, model={"id": model_cfg.model, "revision": model_cfg.revision},
                        dataset={"path": str(train), "sha256": file_sha256(train), "pairs": len(rows)},
-                       seed=dpo.training.seed, argv=req.argv, extra={"method": dpo.method, "loss": dpo.loss},
+                       seed=dpo.training.seed, argv=req.argv,
+                       extra={"method": dpo.method, "loss": dpo.loss,
+                              "preference_method": preference_method_for(dpo.loss, dpo.method).name},
                        resume_hint="lifecycle align dpo --resume RUN") as run:
         echo(f"run {run.id}: {dpo.loss} on {len(rows)} pairs, method {dpo.method}")
         return _train(project, run, dpo, model_cfg, None, echo)

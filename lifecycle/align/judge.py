@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
-from lifecycle.align.judgments import cohen_kappa, read_judgments, votes_by_pair
+from lifecycle.align.judgments import cohen_kappa, kappa_ci, read_judgments, votes_by_pair
 from lifecycle.errors import LifecycleError
 
 RUBRIC = ("You compare two responses to the same prompt. Prefer the response that is correct, faithful to the "
@@ -111,12 +110,7 @@ def calibrate(judge_records: list[dict], human_records: list[dict], pairs: dict[
                              hint="review more pairs with `lifecycle review`, or judge the reviewed pairs run")
     j_lab, h_lab = [judge[p]["choice"] for p in common], [humans[p] for p in common]
     kappa = cohen_kappa(j_lab, h_lab)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(samples):
-        idx = rng.integers(0, len(common), len(common))
-        boots.append(cohen_kappa([j_lab[i] for i in idx], [h_lab[i] for i in idx]))
-    lo, hi = np.quantile(boots, [0.025, 0.975])
+    lo, hi = kappa_ci(j_lab, h_lab, samples=samples, seed=seed)
     single = [v for j in judge.values() for v in (j.get("order_ab"), j.get("order_ba")) if v in ("first", "second")]
     decisive = [judge[p] for p in judge if judge[p]["choice"] in ("a", "b") and p in pairs]
     longer = [len(pairs[j["pair_id"]][j["choice"]]) > len(pairs[j["pair_id"]]["b" if j["choice"] == "a" else "a"])
@@ -127,3 +121,25 @@ def calibrate(judge_records: list[dict], human_records: list[dict], pairs: dict[
             "order_disagreement": sum(j["choice"] == "tie" and "tie" not in (j.get("order_ab"), j.get("order_ba"))
                                       for j in judge.values()) / len(judge),
             "length_bias_longer": (sum(longer) / len(longer)) if longer else None}
+
+
+CALIBRATION_KIND = "judge_calibration"
+
+
+def record_calibration(project, result: dict, judge_file: Path, human_file: Path, min_kappa: float | None,
+                       argv=None):
+    """A `judge_calibration` run: the evidence `adapt.aligned` needs before a judge's win-rate counts."""
+    from lifecycle.runs.store import RunStore, file_sha256
+
+    judges = sorted({str(j.get("annotator")) for j in read_judgments(judge_file, strict_duplicates=False)})
+    store = RunStore(project.runs_dir)
+    with store.new_run(CALIBRATION_KIND, config={"min_kappa": min_kappa, "judges": judges},
+                       dataset={"judge_file": str(judge_file), "judge_sha256": file_sha256(judge_file),
+                                "human_file": str(human_file), "human_sha256": file_sha256(human_file)},
+                       argv=argv) as run:
+        run.write_metrics({"n": result["n"], "metrics": {"kappa": {
+            "value": result["kappa"], "ci": result["kappa_ci"], "n": result["n"], "higher_is_better": True,
+            "aggregation": "Cohen's kappa, judge vs people's majority"}}, "bias": {
+            k: result[k] for k in ("raw_agreement", "position_bias_first", "order_disagreement", "length_bias_longer")}})
+        run.finish("complete", calibration=result)
+    return run

@@ -67,7 +67,21 @@ def cohen_kappa(first: list[str], second: list[str]) -> float:
     return (observed - expected) / (1 - expected)
 
 
-def agreement(judgments: list[dict]) -> list[dict]:
+def kappa_ci(first: list[str], second: list[str], *, samples: int = 1000, seed: int = 42) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of Cohen's kappa over the items both labelled."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = len(first)
+    boots = []
+    for _ in range(samples):
+        idx = rng.integers(0, n, n)
+        boots.append(cohen_kappa([first[i] for i in idx], [second[i] for i in idx]))
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def agreement(judgments: list[dict], *, with_ci: bool = False) -> list[dict]:
     """Kappa for each pair of annotators who judged at least one pair in common (skips left out)."""
     by = defaultdict(dict)
     for j in judgments:
@@ -81,8 +95,11 @@ def agreement(judgments: list[dict]) -> list[dict]:
             if not common:
                 continue
             a, b = [by[x][p] for p in common], [by[y][p] for p in common]
-            out.append({"annotators": [x, y], "n": len(common), "kappa": cohen_kappa(a, b),
-                        "raw_agreement": sum(u == v for u, v in zip(a, b)) / len(common)})
+            row = {"annotators": [x, y], "n": len(common), "kappa": cohen_kappa(a, b),
+                   "raw_agreement": sum(u == v for u, v in zip(a, b)) / len(common)}
+            if with_ci:
+                row["kappa_ci"] = list(kappa_ci(a, b))
+            out.append(row)
     return out
 
 

@@ -91,7 +91,7 @@ def sample_pairs(project, req: PairsRequest, echo=print):
     limit = req.limit or cfg.limit
     loaded, described = load_policy(project, run_ref=req.run_ref, model=req.model)
     prompts = _prompts(project, loaded, prompt_cfg, data_path, limit, settings.max_new_tokens)
-    config = {"candidates": n, "limit": limit, "generation": settings.model_dump(mode="json"),
+    config = {"candidates": n, "limit": limit, "greedy_first": cfg.greedy_first, "generation": settings.model_dump(mode="json"),
               "prompt": prompt_cfg.model_dump(mode="json"), "source_run": req.run_ref,
               "model": project.model_config_for(req.model).model_dump(mode="json") if not req.run_ref else None}
     store = RunStore(project.runs_dir)
@@ -99,7 +99,7 @@ def sample_pairs(project, req: PairsRequest, echo=print):
                        dataset={"path": str(data_path), "sha256": file_sha256(data_path), "examples": len(prompts)},
                        resume_hint="finish it with `lifecycle align pairs --resume RUN`") as run:
         echo(f"run {run.id}: {len(prompts)} prompts x {n} candidates ({settings.preset})")
-        return _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n, echo)
+        return _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n, echo, cfg.greedy_first)
 
 
 def resume_pairs(project, ref: str, echo=print):
@@ -125,16 +125,25 @@ def resume_pairs(project, ref: str, echo=print):
     prompts = _prompts(project, loaded, prompt_cfg, data_path, cfg.get("limit"), settings.max_new_tokens)
     run.update_meta(status="running")
     with run.recording(resume_hint=f"lifecycle align pairs --resume {run.id}"):
-        return _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, int(cfg["candidates"]), echo)
+        return _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, int(cfg["candidates"]), echo,
+                                  bool(cfg.get("greedy_first", False)))
 
 
-def _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n: int, echo):
+def _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n: int, echo, greedy_first: bool = False):
     from lifecycle.config.yaml_io import atomic_write_text
     from lifecycle.generation.engine import Engine
-    from lifecycle.generation.runner import generate_to_run
+    from lifecycle.generation.runner import RunProgress, generate_to_run
 
-    engine = Engine(loaded, settings, stop=prompt_cfg.stop)
-    progress = generate_to_run(engine, _expand(prompts, n), run)
+    cands = _expand(prompts, n)
+    progress = RunProgress(total=len(cands), skipped=0, generated=0)
+    if greedy_first:  # candidate 0: the answer `align eval` will judge (greedy), so the pairs cover it
+        greedy = Engine(loaded, settings.with_preset("greedy").resolved(), stop=prompt_cfg.stop)
+        first = generate_to_run(greedy, [c for c in cands if c.id.endswith("#0")], run)
+        cands = [c for c in cands if not c.id.endswith("#0")]
+        progress = RunProgress(total=len(cands) + first.total, skipped=first.skipped, generated=first.generated)
+    rest = generate_to_run(Engine(loaded, settings, stop=prompt_cfg.stop), cands, run)
+    progress = RunProgress(total=progress.total, skipped=progress.skipped + rest.skipped,
+                           generated=progress.generated + rest.generated)
     by_id = {r["id"]: r for r in run.iter_predictions()}
     pairs, identical = [], 0
     for p in prompts:

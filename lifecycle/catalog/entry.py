@@ -42,6 +42,8 @@ class CatalogEntry(BaseModel):
     commercial_use: bool
     tasks: list[Task]
     instruction_tuned: bool = False
+    gated: bool = Field(default=False, description="The hub repo is gated: its licence must be accepted on the hub "
+                        "and a token used (`hf auth login`) before it downloads.")
     config: dict[str, Any] = Field(description="config.json values that shape the parameters.")
     source: Sources
 

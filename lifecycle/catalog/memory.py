@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from lifecycle.errors import CatalogError, LifecycleError, did_you_mean
-from lifecycle.methods import INFERENCE, AdapterSettings, estimator_methods, get_method, task_type_for
+from lifecycle.methods import INFERENCE, AdapterSettings, estimator_methods, task_type_for
+from lifecycle.methods import get_estimator_method as get_method  # fine-tuning and preference methods
 
 DType = Literal["fp32", "bf16", "int8", "int4"]
 # The estimator's methods: inference plus every registered fine-tuning method (lifecycle.methods),
@@ -258,7 +259,7 @@ def _simulate(spec, request: MemoryRequest):
 
     train = request.method != "inference"
     seq_len, target_len = request.step_lengths(spec.architecture)
-    kw = dict(architecture=spec.architecture, train=train, batch_size=request.batch_size, seq_len=seq_len,
+    kw = dict(architecture=spec.architecture, train=train, batch_size=step_batch(request), seq_len=seq_len,
               target_len=target_len)
     keys = _layer_keys(spec.config)
     depth = _depth(spec.config, keys) if keys else None
@@ -269,6 +270,12 @@ def _simulate(spec, request: MemoryRequest):
     two = simulate_step(_builder(spec, _at_depth(spec.config, keys, 2), request), **kw)
     three = simulate_step(_builder(spec, _at_depth(spec.config, keys, 3), request), **kw)
     return (two, three), depth
+
+
+def step_batch(request: MemoryRequest) -> int:
+    """Sequences in the simulated step: a preference method runs chosen and rejected as one batch."""
+    pairs = request.method != INFERENCE and get_method(request.method).pairs
+    return request.batch_size * (2 if pairs else 1)
 
 
 def _extrapolate(two: int, three: int, depth: int) -> int:
@@ -335,6 +342,13 @@ def _estimate(ref_or_config, request: MemoryRequest, trust_remote_code: bool) ->
         est.notes.append(f"encoder {sim_len} tokens, decoder {dec_len} tokens" if dec_len else
                          f"one sequence of {sim_len} tokens (input and target)" if sim_len != seq_len else
                          f"target length not used ({'inference' if request.method == 'inference' else spec.architecture})")
+    method = None if request.method == INFERENCE else get_method(request.method)
+    if method is not None and method.pairs:
+        est.notes.append(f"{request.method}: the policy steps on {batch_size} pairs as one batch of {2 * batch_size} "
+                         "(chosen + rejected); reference " + (
+                             "log-probs precomputed once before training (no second copy of the weights)"
+                             if method.reference == "precomputed" else
+                             "= the same base with the adapter off (a no-grad forward, freed before backward)"))
     comps = {"weights": weight_bytes(params, buffers, request.dtype)}
     if request.method == "inference":
         kv = kv_cache_bytes(spec, request)

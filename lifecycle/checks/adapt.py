@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-from lifecycle.checks.evidence import (
-    best, is_finetuned, matching_eval_runs, metric_of, model_of, same_model, shots_of,
-)
+from lifecycle.checks.evidence import best, matching_eval_runs, metric_of, model_of, same_model, shots_of
+from lifecycle.evaluation import roles
 from lifecycle.checks.manual import attested
 from lifecycle.checks.registry import failed, passed, register, todo
 
@@ -25,20 +24,41 @@ def _headline(ctx) -> str:
     return ctx.manifest.scope.success.metric
 
 
+def _project_decoding(ctx) -> str | None:
+    """greedy / beam / sampling as configs/generation.yaml decodes now (None when it does not load)."""
+    from lifecycle.errors import LifecycleError
+    from lifecycle.project import Project
+
+    try:
+        settings = Project(ctx.root).generation_config()
+    except (LifecycleError, OSError):
+        return None
+    return roles.decoding_of_settings(settings.resolved().model_dump(mode="json"))
+
+
+def _not_used(runs, reason) -> dict[str, str]:
+    """run id -> why a check did not count it (shown in the evidence, never silently dropped)."""
+    return {r.id: why for r in runs if (why := reason(r))}
+
+
 @register("adapt.baseline", "adapt", "a zero-shot baseline exists for the current eval config")
 def baseline(ctx):
+    """The greedy zero-shot run of the selected base model on the current eval set (one definition,
+    lifecycle.evaluation.roles, shared with `lifecycle finetune`)."""
     runs, eval_key = matching_eval_runs(ctx)
     model = ctx.model_config.model
-    zero = [r for r in runs if shots_of(r) == 0 and not is_finetuned(r) and same_model(ctx, model_of(r), model)]
+    zero = roles.baselines(runs, eval_key, lambda recorded: same_model(ctx, recorded, model))
     if not zero:
-        other = (f" ({len(runs)} eval runs on this eval set, none zero-shot with {model})" if runs
+        skipped = _not_used(runs, lambda r: roles.why_not_baseline(r) or (
+            None if same_model(ctx, model_of(r), model) else f"model {model_of(r)}, not {model}"))
+        other = (f" ({len(runs)} eval runs on this eval set, none a greedy zero-shot run of {model})" if runs
                  else _stale_note(ctx, runs))
         return todo(f"no run yet: no zero-shot baseline{other}", "run `lifecycle eval run --shots 0`",
-                    eval_key=eval_key)
+                    eval_key=eval_key, not_used=skipped)
     run = zero[-1]
     ev = metric_of(run, _headline(ctx))
     shown = ev.describe() if ev else f"run {run.id}"
-    return passed(f"zero-shot baseline: {shown}", run=run.id, eval_key=eval_key)
+    return passed(f"zero-shot baseline ({roles.describe(run)}): {shown}", run=run.id, eval_key=eval_key)
 
 
 @register("adapt.icl_ladder", "adapt", "zero-, one- and few-shot prompts were compared")
@@ -48,7 +68,10 @@ def icl_ladder(ctx):
     from lifecycle.prompting.effective import k_label, used_full_k
 
     runs, eval_key = matching_eval_runs(ctx)
-    prompting = [r for r in runs if not is_finetuned(r)]
+    model = ctx.model_config.model
+    # rungs are prompts of the selected base model at the project's own decoding (not sweep points)
+    prompting = [r for r in runs if roles.role_of(r) == "base" and not roles.is_sweep_point(r)
+                 and same_model(ctx, model_of(r), model)]
     by_shots: dict[int, str] = {}
     short: dict[int, tuple[str, str]] = {}  # K -> (run id, what it got) for rungs that did not use K
     for r in prompting:
@@ -95,24 +118,48 @@ def icl_ladder(ctx):
 
 @register("adapt.target_met", "adapt", "the best run meets the target by its lower confidence bound")
 def target_met(ctx):
+    """Counts only runs of the model the project ships (scope.adaptation: prompting -> the selected
+    base model; peft/full -> the fine-tuned or merged model); external predictions are listed, never
+    counted."""
     success = ctx.manifest.scope.success
+    adaptation = ctx.manifest.scope.adaptation.value
     runs, eval_key = matching_eval_runs(ctx)
-    evidence = [e for e in (metric_of(r, success.metric) for r in runs) if e is not None]
+    model = ctx.model_config.model
+    decoding = _project_decoding(ctx)
+
+    def reason(r):
+        why = roles.why_not_shipped(r, adaptation)
+        if why is None and roles.is_sweep_point(r):
+            why = "a sweep point: put its settings in configs/generation.yaml and run `lifecycle eval run`"
+        if why is None and roles.role_of(r) == "base" and not same_model(ctx, model_of(r), model):
+            why = f"model {model_of(r)}, not the selected {model}"
+        if why is None and roles.role_of(r) == "base" and decoding and roles.decoding_of(r) not in (None, decoding):
+            why = f"{roles.decoding_of(r)} decoding; configs/generation.yaml now decodes {decoding}"
+        return why
+
+    not_counted = _not_used(runs, reason)
+    counted = [r for r in runs if r.id not in not_counted]
+    evidence = [e for e in (metric_of(r, success.metric) for r in counted) if e is not None]
     op = ">=" if success.higher_is_better else "<="
     if not evidence:
-        return todo(f"no run yet: no eval run measures {success.metric} on the current eval set",
-                    f"run `{_RUN_EVAL}`", eval_key=eval_key)
+        ships = "the selected base model" if adaptation == "prompting" else "the fine-tuned model"
+        more = f" ({len(not_counted)} other run(s) not counted: see evidence)" if not_counted else ""
+        hint = f"run `{_RUN_EVAL}`" if adaptation == "prompting" else "run `lifecycle finetune` (it evaluates the tuned model)"
+        return todo(f"no run yet: no eval run of {ships} measures {success.metric} on the current eval set{more}",
+                    hint, eval_key=eval_key, not_counted=not_counted)
     for e in evidence:  # the scope's direction wins over what a run recorded
         e.higher_is_better = success.higher_is_better
     top = best(evidence)
-    facts = {"run": top.run.id, "metric": success.metric, "value": top.value,
-             "ci": list(top.ci) if top.ci else None, "target": success.target, "eval_key": eval_key}
+    facts = {"run": top.run.id, "role": roles.describe(top.run), "metric": success.metric, "value": top.value,
+             "ci": list(top.ci) if top.ci else None, "target": success.target, "eval_key": eval_key,
+             "not_counted": not_counted}
+    shown = f"{top.describe()} ({roles.describe(top.run)})"
     if top.meets(success.target):
-        return passed(f"{top.describe()}: bound {top.bound:.4g} {op} {success.target}", **facts)
+        return passed(f"{shown}: bound {top.bound:.4g} {op} {success.target}", **facts)
     if top.bound is None:
-        return failed(f"{top.describe()}: no confidence interval to compare with {success.target}",
+        return failed(f"{shown}: no confidence interval to compare with {success.target}",
                       "re-score with `lifecycle eval run --rescore RUN` to get intervals", **facts)
-    return failed(f"best {top.describe()}: bound {top.bound:.4g} is not {op} {success.target}",
+    return failed(f"best {shown}: bound {top.bound:.4g} is not {op} {success.target}",
                   "try more shots, a better prompt, a bigger model or fine-tuning; or revisit the target",
                   **facts)
 
@@ -168,8 +215,10 @@ def finetune_beats_baseline(ctx):
         if point_better and not v.significant:
             return failed(text + " (not significant)", "evaluate on more examples (the real data) to tell", **facts)
         return failed(text, tune_hint, **facts)
-    tuned = [e for e in (metric_of(r, metric) for r in runs if is_finetuned(r)) if e]
-    base = [e for e in (metric_of(r, metric) for r in runs if not is_finetuned(r)) if e]
+    tuned = [e for e in (metric_of(r, metric) for r in runs if roles.role_of(r) in roles.ADAPTED) if e]
+    model = ctx.model_config.model
+    base = [e for e in (metric_of(r, metric) for r in runs if roles.role_of(r) == "base"
+                        and same_model(ctx, model_of(r), model)) if e]
     if not tuned:
         return todo(f"no run yet: fine-tuning run {finetunes[-1].id} has not been evaluated on the current "
                     "eval set", "re-run `lifecycle finetune` (it evaluates the tuned model) after changing the "
@@ -185,6 +234,34 @@ def finetune_beats_baseline(ctx):
     if t.bound is not None and (t.bound > b.value if hib else t.bound < b.value):
         return passed(text, **facts)
     return failed(text + ": its confidence bound does not clear the baseline", tune_hint, **facts)
+
+
+@register("adapt.train_eval_disjoint", "adapt", "the tuned model is evaluated on examples it did not train on")
+def train_eval_disjoint(ctx):
+    """Reads the newest complete fine-tuning run's recorded overlap (`lifecycle finetune` measures it
+    by normalised input text, lifecycle.finetune.overlap); measures it for runs made before that."""
+    from lifecycle.finetune.overlap import describe, project_overlap
+
+    if ctx.manifest.scope.adaptation.value == "prompting":
+        return passed("not required: scope.adaptation is prompting (no training data)")
+    finetunes = ctx.runs("finetune")
+    if not finetunes:
+        return todo("no run yet: no complete fine-tuning run", "run `lifecycle finetune`")
+    run = finetunes[-1]
+    overlap = run.meta.get("overlap")
+    if not isinstance(overlap, dict) or not isinstance(overlap.get("overlap"), int):
+        train = ((run.meta.get("config") or {}).get("finetune") or {}).get("data", {}).get("train")
+        if not train:
+            return todo(f"run {run.id} records no training data path", "re-run `lifecycle finetune`", run=run.id)
+        from lifecycle.project import Project
+
+        overlap = project_overlap(Project(ctx.root), train)
+    facts = {"run": run.id, **{k: overlap.get(k) for k in ("train", "eval", "train_n", "eval_n", "overlap", "eval_ids")}}
+    if overlap["overlap"]:
+        return failed(f"run {run.id}: {describe(overlap)}",
+                      "train on data that excludes the eval set (configs/finetune.yaml data.train), or evaluate on "
+                      "held-out data (configs/eval.yaml dataset.path)", **facts)
+    return passed(f"run {run.id}: {describe(overlap)}", **facts)
 
 
 @register("adapt.human_review", "adapt", "a person reviewed a sample of the outputs", "manual")

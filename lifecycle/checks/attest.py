@@ -48,8 +48,12 @@ def latest_attestation(records: list[dict], check_id: str) -> dict | None:
     return hits[-1] if hits else None
 
 
-def attest(root: str | Path, check_id: str, note: str, *, user: str | None = None) -> dict:
-    """Record that a person did a manual check. `check_id` must be a registered manual check."""
+def attest(root: str | Path, check_id: str, note: str, *, user: str | None = None,
+           override: str | None = None) -> dict:
+    """Record that a person did a manual check. `check_id` must be a registered manual check.
+
+    A check may define `before_attest(root, override=...)` (integrate.signoff does): it can refuse
+    (raising a LifecycleError), and what it returns is recorded with the attestation."""
     from lifecycle.checks.registry import get_check
     from lifecycle.config.yaml_io import atomic_write_text, dump_yaml
     from lifecycle.runs.store import _current_user, utc_now
@@ -65,8 +69,13 @@ def attest(root: str | Path, check_id: str, note: str, *, user: str | None = Non
     if len(note) > MAX_NOTE_CHARS:
         raise ConfigError(f"--note is {len(note)} characters; at most {MAX_NOTE_CHARS}",
                           hint="summarise it, and keep the long review in a file of the project that the note names")
+    before = getattr(spec.func, "before_attest", None)
+    if override is not None and before is None:
+        raise ConfigError(f"--override does not apply to {check_id}: it refuses nothing",
+                          hint="--override goes with integrate.signoff while an integrate gate fails")
+    extra = before(root, override=override) if before is not None else {}
     path = attestations_path(root)
-    record = {"id": check_id, "note": note, "user": printable(user or _current_user()), "time": utc_now()}
+    record = {"id": check_id, "note": note, "user": printable(user or _current_user()), "time": utc_now(), **extra}
     with locked(path, what=str(path)):
         records = load_attestations(root)
         records.append(record)

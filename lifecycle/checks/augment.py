@@ -1,12 +1,15 @@
 """INTEGRATE, augmentation: the retrieval index matches the documents, and retrieval measurably
 helps (read from the rag_eval run records of `lifecycle rag eval`). A project declares augmentation
-by having configs/rag.yaml."""
+with `enabled: true` in configs/rag.yaml (the scaffold ships the file with `enabled: false`, so a
+project that does not use retrieval gets no failing gate)."""
 
 from __future__ import annotations
 
 from lifecycle.checks.registry import failed, passed, register, todo
 
-_DECLARE = "add configs/rag.yaml (every key has a default) to use retrieval; `lifecycle rag samples` shows the layout"
+_DECLARE = ("set `enabled: true` in configs/rag.yaml to use retrieval (`lifecycle rag samples` writes the file "
+            "when it is missing)")
+_UNDECLARED = "the project declares no retrieval (configs/rag.yaml missing or `enabled: false`)"
 
 
 def _setup(ctx):
@@ -15,7 +18,8 @@ def _setup(ctx):
 
     if not ctx.path(CONFIG).is_file():
         return None
-    return rag_setup(Project(ctx.root))
+    setup = rag_setup(Project(ctx.root))
+    return setup if setup.cfg.enabled else None
 
 
 @register("integrate.rag_index_fresh", "integrate", "the retrieval index matches the documents")
@@ -24,7 +28,7 @@ def rag_index_fresh(ctx):
 
     s = _setup(ctx)
     if s is None:
-        return todo("the project declares no retrieval (no configs/rag.yaml)", _DECLARE)
+        return todo(_UNDECLARED, _DECLARE)
     fr = freshness(s.docs_dir, s.index_dir, s.cfg, s.tokenizer_ref())
     if not fr.exists:
         return failed(f"no index in {ctx.shown(s.index_dir)}", "run `lifecycle rag index`")
@@ -42,7 +46,7 @@ def rag_index_fresh(ctx):
 def grounded(ctx):
     s = _setup(ctx)
     if s is None:
-        return todo("the project declares no retrieval (no configs/rag.yaml)", _DECLARE)
+        return todo(_UNDECLARED, _DECLARE)
     runs = [r for r in ctx.runs("rag_eval") if r.meta.get("role") == "rag"]
     if not runs:
         return todo("no complete `lifecycle rag eval` run yet", "run `lifecycle rag eval`")

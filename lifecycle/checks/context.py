@@ -99,7 +99,7 @@ class CheckContext:
         from lifecycle.data import load_jsonl
 
         return load_jsonl(self.path(self.manifest.data.sample), required=self.sample_fields(),
-                          id_field=self.prompt_config.id_field)
+                          id_field=self.prompt_config.id_field, fields=dict(self.prompt_config.fields or {}) or None)
 
     # runs ------------------------------------------------------------------------------------
     @cached_property

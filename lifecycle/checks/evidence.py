@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lifecycle.evaluation.roles import shots_of  # noqa: F401  (part of this module's API)
+
 
 @dataclass
 class MetricEvidence:
@@ -46,6 +48,7 @@ def current_eval_key(ctx) -> str:
     from lifecycle.checks.registry import Blocked
     from lifecycle.errors import DataError
 
+    ctx.manifest  # blocked while lifecycle.yaml is invalid: scope.manifest_valid says why, once
     try:
         evalset = project_eval_set(Project(ctx.root), ctx.eval_config)
     except DataError as err:  # scope.data_sample / validate own this problem; say it once there
@@ -71,14 +74,6 @@ def matching_eval_runs(ctx) -> tuple[list, str]:
     return [r for r in ctx.runs("eval") if eval_key_of(r) == key], key
 
 
-def shots_of(run) -> int | None:
-    ev = _eval_meta(run)
-    shots = ev.get("shots") if "shots" in ev else run.meta.get("shots")
-    if isinstance(shots, list) and len(shots) == 1:
-        shots = shots[0]
-    return shots if isinstance(shots, int) and not isinstance(shots, bool) else None
-
-
 def model_of(run) -> str | None:
     model = run.meta.get("model")
     return str(model.get("id")) if isinstance(model, dict) and model.get("id") else None
@@ -90,12 +85,6 @@ def same_model(ctx, recorded: str | None, configured: str) -> bool:
         return True
     local = ctx.path(configured)
     return local.is_dir() and Path(recorded).expanduser().resolve() == local.resolve()
-
-
-def is_finetuned(run) -> bool:
-    """An eval run of a fine-tuned model (it names the finetune run or an adapter)."""
-    model = run.meta.get("model") if isinstance(run.meta.get("model"), dict) else {}
-    return bool(run.meta.get("finetune_run") or model.get("finetune_run") or model.get("adapter"))
 
 
 def metric_of(run, metric: str) -> MetricEvidence | None:

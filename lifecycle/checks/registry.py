@@ -96,6 +96,7 @@ def register(id: str, stage: str, title: str, kind: Kind = "auto", *, heavy: boo
 def _load_stage_modules() -> None:
     # Importing registers the checks; each module is light (heavy imports live inside checks).
     from lifecycle.checks import adapt, integrate, scope, select  # noqa: F401
+    from lifecycle.checks import align  # noqa: F401  (adapt.preferences_collected, adapt.aligned)
     from lifecycle.checks import template  # noqa: F401  (integrate.template_current)
     from lifecycle.checks import augment  # noqa: F401  (integrate.rag_index_fresh, integrate.grounded)
     from lifecycle.checks import serving  # noqa: F401  (integrate.serving_targets, integrate.quantization_quality)

@@ -17,19 +17,32 @@ def model_selected(ctx):
     ref = _model_ref(ctx)
     if not ref:
         return todo("no model selected yet", "run `lifecycle select` and record one with `--apply ID`")
+    from lifecycle.catalog.local import local_model, same_model
+
     configured = ctx.model_config.model
-    if configured != ref:
-        return failed(f"lifecycle.yaml selects '{ref}' but configs/model.yaml loads '{configured}'",
-                      f"run `lifecycle select --apply {ref}` or set both to the same model", model=ref,
+    local = local_model(ctx.root, configured)
+    if not same_model(ctx.root, ref, configured):
+        # A local folder in configs/model.yaml is the offline setup: the fix records it, never undoes it
+        fix = (f"run `lifecycle select --apply {local.shown}` (records the folder), or declare the catalog model it "
+               f"copies with `base_model: {ref}` in {local.shown}/README.md's front matter" if local is not None
+               else f"run `lifecycle select --apply {ref}` or set both to the same model")
+        return failed(f"lifecycle.yaml selects '{ref}' but configs/model.yaml loads '{configured}'", fix, model=ref,
                       configured=configured)
-    return passed(f"{ref}" + (f" ({ctx.manifest.selection.reason})" if ctx.manifest.selection.reason else ""),
-                  model=ref)
+    detail = f"; {local.describe()}" if local is not None else ""
+    return passed(f"{ref}{detail}" + (f" ({ctx.manifest.selection.reason})" if ctx.manifest.selection.reason else ""),
+                  model=ref, configured=configured)
 
 
-def _entry(ref: str):
+def _entry(ref: str, root=None):
+    """The catalog entry of a hub id, or of the catalog model a local folder declares it copies."""
     from lifecycle.catalog import lookup
+    from lifecycle.catalog.local import local_model
 
-    return lookup(ref)
+    entry = lookup(ref)
+    if entry is None and root is not None:
+        local = local_model(root, ref)
+        entry = local.base if local is not None else None
+    return entry
 
 
 @register("select.licence", "select", "the model's licence fits the commercial-use answer")
@@ -39,7 +52,7 @@ def licence(ctx):
     ref = _model_ref(ctx)
     if not ref:
         return todo("no model selected yet", "run `lifecycle select`")
-    entry = _entry(ref)
+    entry = _entry(ref, ctx.root)
     commercial = ctx.manifest.scope.commercial_use
     if entry is None:
         from lifecycle.checks.attest import latest_attestation
@@ -64,7 +77,7 @@ def licence_review(ctx):
     from lifecycle.checks.manual import attested
 
     ref = _model_ref(ctx)
-    if ref and _entry(ref) is not None:
+    if ref and _entry(ref, ctx.root) is not None:
         return passed(f"not needed: {ref} is in the catalog (select.licence checks it)", model=ref)
     return attested(ctx, "select.licence_review", "read the licence of a model the catalog does not know")
 
@@ -138,7 +151,13 @@ def memory(ctx):
                 "capacity_source": budget.source, "components": est["components"]}
     where = (f"one GPU with {budget.gib:.4g} GiB" if budget.device == "gpu"
              else f"CPU with {budget.gib:.1f} GiB RAM ({budget.source})")
-    if est["total_gib"] <= budget.gib:
+    from lifecycle.catalog.selection import runtime_headroom
+    from lifecycle.units import GIB
+
+    room = runtime_headroom(int(est["total_gib"] * GIB), budget.device) / GIB  # the rule `select` applies
+    what += f" + {room:.2f} GiB runtime headroom"
+    evidence["headroom_gib"] = round(room, 3)
+    if est["total_gib"] + room <= budget.gib:
         return passed(f"{what} <= {where}", **evidence)
     return failed(f"{what} > {where}", "pick a smaller model, a lighter method (lora/qlora), a lower precision "
                   f"or more memory (`lifecycle models estimate {mc.model} --project .`)", **evidence)

@@ -1,5 +1,6 @@
-"""INTEGRATE, measured: the serving benchmark meets the targets, a quantized model stays within the
-quality tolerance. Both read run records (serve_bench and quantize runs), never free text."""
+"""INTEGRATE, measured: the serving benchmark meets the targets, the served weights are the evaluated
+ones (content hash), a quantized model stays within the quality tolerance. All read run records
+(eval, serve_bench and quantize runs), never free text."""
 
 from __future__ import annotations
 
@@ -53,31 +54,140 @@ def serving_targets(ctx):
                   "faster hardware, or revise the targets in lifecycle.yaml", **evidence)
 
 
+def _hash_cache(ctx):
+    return (lambda key: ctx.cache_get("integrate.served_artifact", key),
+            lambda key, value: ctx.cache_put("integrate.served_artifact", key, value))
+
+
+def evaluated_run(ctx):
+    """The eval run the adapt evidence rests on (adapt.target_met's best run), or None."""
+    from lifecycle.checks.adapt import target_met
+
+    run_id = (target_met(ctx).evidence or {}).get("run")
+    return ctx.store.get(run_id) if run_id else None
+
+
+def _served(bench) -> dict:
+    model = bench.meta.get("model")
+    return model if isinstance(model, dict) else {}
+
+
+def artifact_match(ctx):
+    """(outcome facts) comparing the latest bench run's served weights with the evaluated run's.
+    Returns None when there is no evaluated run or no bench run (the caller says which is missing)."""
+    from lifecycle.serve.identity import evaluated_artifact
+
+    ev = evaluated_run(ctx)
+    benches = ctx.runs("serve_bench")
+    if ev is None or not benches:
+        return None, ev, benches[-1] if benches else None
+    bench = benches[-1]
+    served = _served(bench)
+    evaluated = evaluated_artifact(ev, ctx.store, root=ctx.root, cache=_hash_cache(ctx))
+    facts = {"bench_run": bench.id, "served_name": served.get("name"), "served_run": served.get("run"),
+             "served_run_kind": served.get("run_kind"), "served_sha256": served.get("weights_sha256"),
+             "eval_run": ev.id, "evaluated_sha256": evaluated["sha256"], "evaluated_how": evaluated["how"]}
+    source_sha = None
+    if served.get("run_kind") == "quantize" and served.get("run"):
+        from lifecycle.serve.identity import _get
+
+        q = _get(ctx.store, served["run"])
+        source_sha = ((q.meta.get("quantize") or {}).get("source_weights_sha256")) if q else None
+        facts["served_source_sha256"] = source_sha
+    same = evaluated["sha256"] is not None and evaluated["sha256"] == served.get("weights_sha256")
+    of_source = evaluated["sha256"] is not None and source_sha == evaluated["sha256"]
+    facts["match"] = "same" if same else "quantized_from" if of_source else "differs"
+    return facts, ev, bench
+
+
+def _short(sha: str | None) -> str:
+    return sha[:12] if sha else "none"
+
+
+@register("integrate.served_artifact", "integrate", "the served model is the evaluated one (content hash)")
+def served_artifact(ctx):
+    facts, ev, bench = artifact_match(ctx)
+    if ev is None:
+        return todo("no eval run on the current eval set: nothing says which model was evaluated",
+                    "run `lifecycle eval run` (or `lifecycle finetune`, which evaluates the tuned model)")
+    if bench is None:
+        return todo(f"no serving benchmark yet: nothing says which model is served (evaluated: run {ev.id})",
+                    "run `lifecycle serve bench` (add --run RUN_ID to serve a fine-tuned or quantized run)")
+    what = (f"bench run {facts['bench_run']} served {facts['served_name']}"
+            + (f" (run {facts['served_run']})" if facts["served_run"] else ""))
+    if facts["served_sha256"] is None:
+        return failed(f"{what} with no content hash (no local weight files), so it cannot be matched with eval run "
+                      f"{ev.id}", "serve a local folder or a cached hub model, then `lifecycle serve bench` again",
+                      **facts)
+    if facts["evaluated_sha256"] is None:
+        return failed(f"eval run {ev.id}: {facts['evaluated_how']}; its weights cannot be hashed, so the served model "
+                      f"({_short(facts['served_sha256'])}) cannot be shown to be it",
+                      "evaluate the model you serve (`lifecycle eval run`), on this machine", **facts)
+    if facts["match"] == "same":
+        return passed(f"{what}: weights sha256 {_short(facts['served_sha256'])}, the same as eval run {ev.id} "
+                      f"({facts['evaluated_how']})", **facts)
+    if facts["match"] == "quantized_from":
+        return passed(f"{what}: int8 of weights {_short(facts['evaluated_sha256'])}, the model of eval run {ev.id}; "
+                      "its quality cost is integrate.quantization_quality's", **facts)
+    return failed(f"{what}: weights sha256 {_short(facts['served_sha256'])}, but eval run {ev.id} scored "
+                  f"{_short(facts['evaluated_sha256'])} ({facts['evaluated_how']})",
+                  "bench the evaluated model (`lifecycle serve bench --run RUN_ID` for a fine-tune), or evaluate "
+                  "the served one, then check again", **facts)
+
+
 @register("integrate.quantization_quality", "integrate", "a quantized model stays within the quality tolerance")
 def quantization_quality(ctx):
     runs = ctx.runs("quantize")
-    if not runs:
-        return passed("no quantized model: the evaluated precision is the one served")
-    run = runs[-1]
+    # without a bench run nothing says what is served: the eval evidence is not read at all then
+    facts, ev, bench = artifact_match(ctx) if ctx.runs("serve_bench") else (None, None, None)
+    served = _served(bench) if bench is not None else {}
+    if served.get("run_kind") == "quantize":
+        run = next((r for r in runs if r.id == served.get("run")), None)
+        if run is None:
+            return failed(f"bench run {bench.id} served quantize run {served.get('run')}, which is not a complete "
+                          "run here", "quantize again with `lifecycle optimize quantize`", bench_run=bench.id)
+        return _measured(ctx, run, bench_run=bench.id)
+    if bench is not None and facts is not None and facts["match"] == "same":
+        # the served weights are, by content hash, the evaluated ones: no precision change to measure
+        return passed(f"not applicable: bench run {bench.id} served the evaluated weights "
+                      f"({_short(facts['served_sha256'])}, eval run {ev.id}) unquantized"
+                      + (f"; quantize run {runs[-1].id} is not served" if runs else ""),
+                      applicable=False, bench_run=bench.id, eval_run=ev.id, served_sha256=facts["served_sha256"])
+    if runs and bench is None:
+        return _measured(ctx, runs[-1])
+    if bench is not None:
+        return todo(f"bench run {bench.id} served {served.get('name')} (not quantized), but integrate.served_artifact "
+                    "does not show it is the evaluated model, so nothing tells its precision is the evaluated one",
+                    "make integrate.served_artifact pass (bench the evaluated model)", bench_run=bench.id)
+    return todo("nothing measured: no quantize run, and no serving benchmark says which model (and precision) is "
+                "served", "run `lifecycle serve bench` for the evaluated model, or `lifecycle optimize quantize` "
+                "to measure an int8 model's quality cost")
+
+
+def _measured(ctx, run, **extra):
     success = ctx.manifest.scope.success
     q = ((run.meta.get("quantize") or {}).get("quality") or {}).get(success.metric)
     if q is None:
         return failed(f"quantize run {run.id} did not score the success metric {success.metric}",
                       f"add {success.metric} to configs/eval.yaml metrics and run `lifecycle optimize quantize` again",
-                      run=run.id)
+                      run=run.id, **extra)
+    n = (run.meta.get("quantize") or {}).get("n")
     tolerance = ctx.manifest.integration.quantization_tolerance
     if tolerance is None:
         return todo(f"quantize run {run.id}: {success.metric} {q['delta']:+.4f} (95% CI [{q['ci'][0]:+.4f}, "
                     f"{q['ci'][1]:+.4f}]), but no tolerance is set",
                     "set integration.quantization_tolerance in lifecycle.yaml (the quality loss you accept)",
-                    run=run.id, **q)
+                    run=run.id, **q, **extra)
     # the worst case the interval allows, in the metric's bad direction
     worst = -q["ci"][0] if success.higher_is_better else q["ci"][1]
-    evidence = {"run": run.id, "metric": success.metric, "tolerance": tolerance, "worst_loss": worst, **q}
+    evidence = {"run": run.id, "metric": success.metric, "tolerance": tolerance, "worst_loss": worst,
+                "applicable": True, **q, **extra}
+    eval_runs = (run.meta.get("quantize") or {}).get("eval_runs") or {}
+    on = f" (eval runs {eval_runs.get('fp32')} vs {eval_runs.get('int8')}" + (f", n={n})" if n else ")") if eval_runs else ""
     if worst <= tolerance:
         return passed(f"quantize run {run.id}: {success.metric} loses at most {max(worst, 0):.4f} "
-                      f"(95% CI [{q['ci'][0]:+.4f}, {q['ci'][1]:+.4f}]) <= tolerance {tolerance:g}", **evidence)
+                      f"(95% CI [{q['ci'][0]:+.4f}, {q['ci'][1]:+.4f}]){on} <= tolerance {tolerance:g}", **evidence)
     return failed(f"quantize run {run.id}: {success.metric} may lose up to {worst:.4f} (95% CI "
-                  f"[{q['ci'][0]:+.4f}, {q['ci'][1]:+.4f}]), over the tolerance {tolerance:g}",
+                  f"[{q['ci'][0]:+.4f}, {q['ci'][1]:+.4f}]){on}, over the tolerance {tolerance:g}",
                   "serve the fp32 model, score more examples to narrow the interval (--limit), "
                   "or raise integration.quantization_tolerance with a reason", **evidence)

@@ -213,3 +213,22 @@ def eval_cmd(
     sys.path.insert(0, str(project.root / "src"))
     evaluate_alignment(project, run, oracle=oracle, reward_run=reward_run, data=data, limit=limit, config=config,
                        argv=_argv(), echo=typer.echo)
+
+
+@align_app.command("export", epilog="Examples:\n\n"
+                   "  lifecycle align export --to trl             # exports/align-trl: dpo.yaml + data/; `trl dpo --config dpo.yaml`\n\n"
+                   "  lifecycle align export --to axolotl         # `axolotl train dpo.yaml` (rl: dpo)\n\n"
+                   "  lifecycle align export --to llama-factory   # `llamafactory-cli train dpo.yaml` (stage: dpo)\n\n"
+                   "An earlier export is replaced only with --overwrite; any other folder never.")
+def export_cmd(
+    to: str = typer.Option(..., "--to", help="trl, axolotl or llama-factory."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write (default: exports/align-TOOL)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export of this command."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Default: configs/align.yaml."),
+    project_dir: Optional[Path] = PROJECT_OPTION,
+) -> None:
+    """The preference data and DPO settings as a TRL CLI, axolotl or LLaMA-Factory config."""
+    from lifecycle.align.export import export_alignment
+    from lifecycle.project import Project
+
+    export_alignment(Project.find(project_dir), to, out=out, overwrite=overwrite, config=config, echo=typer.echo)

@@ -72,6 +72,8 @@ def run_cmd(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a target is missed."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip report.md / report.html."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    rag: bool = typer.Option(False, "--rag", help="Generate with chunks retrieved from the `lifecycle rag index` in "
+                             "the prompt's {context}; predictions record chunk ids and scores."),
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Score the eval set (generating with the engine, or from predictions) with 95% bootstrap CIs."""
@@ -84,7 +86,14 @@ def run_cmd(
     opts = EvalOptions(shots=parse_shots(shots), predictions=predictions, rescore=rescore, resume=resume, limit=limit,
                        report=not no_report, progress=sys.stderr.isatty() and not json_out,
                        argv=["lifecycle", *sys.argv[1:]])
-    outcome = run_eval(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))
+    if rag:  # retrieved context in the prompt; the runs record chunk ids and scores (lifecycle.rag.augment)
+        from lifecycle.rag.augment import eval_with_rag
+
+        outcomes = eval_with_rag(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))
+        outcome = type(outcomes[0])([r for o in outcomes for r in o.runs], [t for o in outcomes for t in o.targets],
+                                    outcomes[0].eval_key)
+    else:
+        outcome = run_eval(Project.find(project), opts, on_run=lambda msg: typer.echo(msg, err=True))
     if json_out:
         typer.echo(json.dumps({"eval_key": outcome.eval_key,
                                "runs": [{"run": s.run.id, "shots": s.shots, "budget": s.run.meta.get("budget"),

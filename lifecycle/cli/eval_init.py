@@ -25,12 +25,12 @@ def eval_init_cmd(
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Write configs/eval.yaml for the project's task: data fields, shots, metric suite, targets."""
-    from lifecycle.evaluation.eval_init import build_eval_config, render_eval_config, write_eval_config
+    from lifecycle.evaluation.eval_init import eval_config_text, write_eval_config
     from lifecycle.project import Project
 
     proj = Project.find(project)
     if show:
-        typer.echo(render_eval_config(build_eval_config(proj)), nl=False)
+        typer.echo(eval_config_text(proj)[1], nl=False)
         return
     result = write_eval_config(proj, force=force)
     verb = "replaced" if result.overwritten else "wrote"

@@ -40,6 +40,8 @@ def generate_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Override the config's seed (sampling)."),
     show: int = typer.Option(3, "--show", min=0, help="Examples to print side by side."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with examples/s and tokens/s."),
+    rag: bool = typer.Option(False, "--rag", help="Fill the prompt's {context} with chunks retrieved from the "
+                             "`lifecycle rag index` (configs/rag.yaml); chunks dropped to fit the budget are reported."),
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Generate predictions for the dataset, one run per number of shots K."""
@@ -53,12 +55,20 @@ def generate_cmd(
     if resume:
         given = [n for n, v in (("--shots", shots), ("--limit", limit), ("--config", config), ("--preset", preset),
                                 ("--prompt-config", prompt_config), ("--prompt-preset", prompt_preset),
-                                ("--model", model), ("--data", data), ("--seed", seed)) if v is not None]
+                                ("--model", model), ("--data", data), ("--seed", seed), ("--rag", rag or None)) if v is not None]
         if given:
             raise typer.BadParameter(f"{', '.join(given)} cannot change a resumed run: it continues with the "
                                      "settings in its run.yaml", param_hint="--resume")
         results = [resume_generate(proj, resume, progress=progress)]
     else:
+        if rag:  # a derived dataset (and prompt config) under .lifecycle/rag/augmented/, see lifecycle.rag.augment
+            from lifecycle.rag.augment import augment_dataset
+
+            aug = augment_dataset(proj, data=data, prompt_config=prompt_config, prompt_preset=prompt_preset,
+                                  model=model, limit=limit)
+            typer.echo(aug.line(), err=True)
+            data, prompt_config = aug.data, aug.prompt_config or prompt_config
+            prompt_preset = None if aug.prompt_config else prompt_preset
         request = GenerateRequest(shots=parse_shots(shots), limit=limit, config=config, preset=preset,
                                   prompt_config=prompt_config, prompt_preset=prompt_preset, model=model, data=data,
                                   seed=seed)

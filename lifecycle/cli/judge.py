@@ -71,6 +71,7 @@ def calibrate_cmd(
     project_dir: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Agreement of the judge with people: Cohen's kappa with a CI, position and length bias."""
+    from lifecycle.align import judge as J
     from lifecycle.align.judge import calibrate
     from lifecycle.align.judgments import read_judgments
     from lifecycle.align.review import pairs_of_runs
@@ -78,8 +79,10 @@ def calibrate_cmd(
 
     project = Project.find(project_dir)
     pairs = {p["pair_id"]: p for p in pairs_of_runs(project, None)}
-    result = calibrate(read_judgments(project.path(judge_file), known_pairs=set(pairs)),
-                       read_judgments(project.path(human_file), known_pairs=set(pairs)), pairs)
+    judge_path, human_path = project.path(judge_file), project.path(human_file)
+    result = calibrate(read_judgments(judge_path, known_pairs=set(pairs)),
+                       read_judgments(human_path, known_pairs=set(pairs)), pairs)
+    run = J.record_calibration(project, result, judge_path, human_path, min_kappa, argv=["lifecycle", *sys.argv[1:]])
     typer.echo(f"judge vs people on {result['n']} pairs: kappa {result['kappa']:.3f} (95% CI {result['kappa_ci'][0]:.3f}"
                f"-{result['kappa_ci'][1]:.3f}), raw agreement {result['raw_agreement']:.3f}")
     if result["position_bias_first"] is not None:
@@ -87,6 +90,7 @@ def calibrate_cmd(
                    f"in a single order; the orders disagree on {result['order_disagreement']:.1%} of pairs (ties)")
     if result["length_bias_longer"] is not None:
         typer.echo(f"length bias: the longer response wins {result['length_bias_longer']:.1%} of decisive verdicts")
+    typer.echo(f"recorded in run {run.id} (adapt.aligned reads it before a judge may gate)")
     if min_kappa is not None and result["kappa_ci"][0] < min_kappa:
         typer.echo(f"the kappa lower bound {result['kappa_ci'][0]:.3f} is below {min_kappa}: this judge may not gate",
                    err=True)

@@ -177,9 +177,9 @@ def estimate_cmd(
         fields = {k: v for k, v in given.items() if v is not None}
         fields.setdefault("method", "inference")
         if "dtype" not in fields:
-            from lifecycle.methods import INFERENCE, get_method
+            from lifecycle.methods import INFERENCE, get_estimator_method
 
-            own = None if fields["method"] == INFERENCE else get_method(fields["method"]).default_dtype
+            own = None if fields["method"] == INFERENCE else get_estimator_method(fields["method"]).default_dtype
             fields["dtype"] = own or "bf16"
         request = MemoryRequest(**fields)
     est = estimate_memory(model, request, trust_remote_code=trust_remote_code)
@@ -235,14 +235,15 @@ app = sub_app()  # top-level verbs; lifecycle.cli.main adds them
     "  lifecycle select\n\n"
     "  lifecycle select --gpu-memory 24GiB --top 5\n\n"
     "  lifecycle select --memory 16GiB --json\n\n"
-    "  lifecycle select --apply google/flan-t5-base",
+    "  lifecycle select --apply google/flan-t5-base\n\n"
+    "  lifecycle select --apply models/flan-t5-base   # a local folder (offline); its README.md `base_model:` names the catalog model",
 )
 def select_cmd(
     gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Override scope.hardware: one GPU's memory, e.g. 24GiB or 80GB (binary units: 80GB = 80GiB, as in `new`)."),
     memory: Optional[str] = typer.Option(None, "--memory", help="RAM budget for CPU projects (default: this machine's RAM, the rule `check select` uses too)."),
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the best N."),
     only: Optional[List[str]] = typer.Option(None, "--candidate", help="Evaluate only these ids (repeatable)."),
-    apply: Optional[str] = typer.Option(None, "--apply", help="Record this model in lifecycle.yaml and configs/model.yaml."),
+    apply: Optional[str] = typer.Option(None, "--apply", help="Record this model (catalog id or local folder) in lifecycle.yaml and configs/model.yaml."),
     project: Optional[Path] = PROJECT_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -252,8 +253,8 @@ def select_cmd(
 
     proj = Project.find(project)
     if apply:
-        entry, reason = apply_selection(proj, apply, gpu_memory=gpu_memory, memory=memory)
-        typer.echo(f"selected {entry.id}: {reason}")
+        name, reason = apply_selection(proj, apply, gpu_memory=gpu_memory, memory=memory)
+        typer.echo(f"selected {name}: {reason}")
         typer.echo(f"updated {proj.manifest_path.name} (selection.model, selection.reason) and configs/model.yaml (model)")
         return
     from lifecycle.catalog.selection import rank
@@ -280,6 +281,8 @@ def select_cmd(
         for crit in c.criteria:
             sym = "[green]pass[/green]" if crit.passed else "[red]fail[/red]"
             con.print(f"      {sym} {crit.name}: {escape(crit.reason)}")
+        for note in c.notes:
+            con.print(f"      [yellow]note[/yellow] {escape(note)}")
     best = next((c for c in cands if c.ok), None)
     if best:
         con.print(f"\nnext: lifecycle select --apply {best.entry.id}")

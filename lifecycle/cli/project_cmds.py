@@ -45,6 +45,8 @@ def validate_cmd(
     shown = ", ".join(str(f.path.relative_to(report.root)) if f.path.is_relative_to(report.root) else str(f.path)
                       for f in report.files)
     typer.echo(f"valid: {shown}")
+    for d in report.data:
+        typer.echo(f"  data: {d.describe()}")
 
 
 def _print_results(results, console) -> None:
@@ -83,6 +85,9 @@ def check_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
     attest: Optional[str] = typer.Option(None, "--attest", metavar="ID", help="Attest a manual check by id."),
     note: Optional[str] = typer.Option(None, "--note", help="What was reviewed (required with --attest)."),
+    override: Optional[str] = typer.Option(None, "--override", metavar="REASON",
+                                           help="With --attest integrate.signoff: sign off although a gate fails; "
+                                           "the reason is recorded."),
     list_checks: bool = typer.Option(False, "--list", help="List the check ids and exit."),
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
@@ -96,13 +101,16 @@ def check_cmd(
     if attest:
         from lifecycle.checks.attest import attest as record_attestation
 
-        rec = record_attestation(_root(project), attest, note or "")
+        rec = record_attestation(_root(project), attest, note or "", override=override)
         typer.echo(f"attested {rec['id']} by {rec['user']} at {rec['time']}")
+        if rec.get("override"):
+            typer.echo(f"overriding failed {', '.join(rec['override']['gates'])}: {rec['override']['reason']}")
         return
-    if note is not None:
+    if note is not None or override is not None:
         from lifecycle.errors import ConfigError
 
-        raise ConfigError("--note goes with --attest ID", hint='lifecycle check --attest adapt.human_review --note "..."')
+        raise ConfigError(f"{'--note' if note is not None else '--override'} goes with --attest ID",
+                          hint='lifecycle check --attest adapt.human_review --note "..."')
     stage = resolve_stage(stage) if stage else None
     results = run_checks(_root(project), stage)
     failed = any(r.status == "fail" for r in results)

@@ -53,20 +53,8 @@ def render_cmd(
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Print the exact prompt for one example and its token count."""
-    from lifecycle.errors import PromptError, did_you_mean
-    from lifecycle.prompting import build_prompts
-
     inp = _inputs(project, model, config, preset, data)
-    if example is None:
-        chosen = inp.examples[0]
-    else:
-        by_id = {ex[inp.cfg.id_field]: ex for ex in inp.examples}
-        if example not in by_id:
-            raise PromptError(f"{inp.data_path}: {did_you_mean(example, by_id, kind='example id')}")
-        chosen = by_id[example]
-    rendered = build_prompts([chosen], inp.cfg, inp.tokenizer, k=shots, context_window=inp.context_window,
-                             reserve_tokens=inp.reserve_tokens, pool=inp.pool if inp.pool is not None else inp.examples,
-                             encoder_decoder=inp.encoder_decoder)[0]
+    rendered = inp.render_one(example, shots)
     if as_json:
         typer.echo(json.dumps({"id": rendered.id, "text": rendered.text, "model": inp.model_ref,
                                "limit": inp.limit, "context_window": inp.context_window,

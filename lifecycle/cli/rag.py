@@ -93,14 +93,14 @@ def query_cmd(question: str = typer.Argument(..., help="The question (1 to retri
               config: Optional[Path] = _CONFIG, project: Optional[Path] = PROJECT_OPTION) -> None:
     """The chunks retrieved for a question, with scores and sources."""
     from lifecycle.rag.index import IndexError_, freshness
-    from lifecycle.rag.retrieve import Retriever, check_query
+    from lifecycle.rag.retrieve import check_query
 
     s = _setup(project, config)
     check_query(question, s.cfg.retrieval.max_query_chars)
     fr = freshness(s.docs_dir, s.index_dir, s.cfg, s.tokenizer_ref())
     if fr.exists and not fr.fresh and not allow_stale:
         raise IndexError_(f"{s.index_dir}: {fr.line()}", hint="run `lifecycle rag index` (or pass --allow-stale)")
-    hits = Retriever(s.index_dir, s.cfg).search(question, k, mode)
+    hits = s.retriever().search(question, k, mode)
     if not hits:
         typer.echo("no chunk matches the question", err=True)
     for h in hits:

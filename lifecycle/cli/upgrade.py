@@ -18,7 +18,9 @@ EPILOG = (
     "  lifecycle upgrade             # merge in the latest template\n\n"
     "  lifecycle upgrade --to 2      # a given shipped version\n\n"
     "Per file: untouched by you -> the new version; changed by you and by the template -> a three-way\n"
-    "merge (conflicts marked with <<<<<<< yours / >>>>>>> template N inside the file); data/, runs/\n"
+    "merge (conflicts marked with <<<<<<< yours / >>>>>>> template N inside the file); lifecycle.yaml and\n"
+    "configs/*.yaml are merged key by key first (your comments and key order kept), so edits on\n"
+    "neighbouring lines do not collide; the summary says merged (yaml) or merged (text). data/, runs/\n"
     "and attestations are never touched. Exit 1 while conflicts remain: resolve them, then run\n"
     "`lifecycle upgrade` again to record the new version. Refuses on uncommitted git changes unless --force."
 )

@@ -22,6 +22,9 @@ class PairsSettings(Strict):
     data: Optional[str] = Field(default=None, description="Prompts (JSONL). Default: the prompt config's dataset.")
     limit: Optional[int] = Field(default=None, ge=1, description="Use the first N prompts.")
     seed: Optional[int] = Field(default=None, ge=0, description="Default: the generation config's seed.")
+    greedy_first: bool = Field(
+        default=True, description="Candidate 0 of each prompt is the greedy answer (what `align eval` compares), the "
+        "others sampled: the preferences, and a reward model trained on them, then cover the outputs being judged.")
 
 
 class PreferenceDataSettings(Strict):

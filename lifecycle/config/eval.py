@@ -21,6 +21,10 @@ class EvalDataset(Strict):
 
 class MetricSpec(Strict):
     name: str
+    function: Optional[str] = Field(
+        default=None, description="Your own metric: `<package>.<module>:<function>` in the project's src/ package, "
+        "`def f(prediction: str, reference: str) -> float` (the run's value is the mean).",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
     higher_is_better: Optional[bool] = Field(
         default=None, description="The metric registry's direction, stated to be checked against it; null for "
         "descriptive metrics (length).")

@@ -62,6 +62,14 @@ class PromptConfig(Strict):
     target_field: Optional[str] = Field(
         default=None, description="Field holding the reference answer (used for shots and evaluation).")
     id_field: str = "id"
+    fields: Optional[dict[str, str]] = Field(
+        default=None, description="Read data whose columns have other names: {name the template and configs "
+        "use: column in the data}, e.g. {dialogue: text, summary: highlights}. Applies wherever the project reads "
+        "data (sample, eval set, shot pool, training data), in any format (JSONL, CSV, parquet, save_to_disk, hub).")
+    preprocess: Optional[str] = Field(
+        default=None, description="Your function that prepares each example before the template is filled "
+        "(shots too, and training examples): `<package>.<module>:<function>` in the project's src/ package, taking "
+        "and returning a dict.", pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
     separator: str = Field(default="\n\n\n", description="Between shots and before the query.")
     stop: list[str] = Field(default_factory=list, description="Stop sequences; the output is cut at the first.")
     use_chat_template: Literal["auto", "always", "never"] = Field(
@@ -85,6 +93,13 @@ class PromptConfig(Strict):
             raise ValueError("stop sequences must not be empty strings")
         if self.labels is not None:
             _check_labels(self.labels)
+        if self.fields:
+            columns = list(self.fields.values())
+            twice = sorted({c for c in columns if columns.count(c) > 1})
+            if twice:
+                raise ValueError(f"fields: column {twice[0]!r} is mapped to more than one name")
+            if any(not k.strip() or not v.strip() for k, v in self.fields.items()):
+                raise ValueError("fields: names and columns must not be empty")
         return self
 
 

@@ -77,7 +77,23 @@ class RagEvalConfig(Strict):
         return self
 
 
+class RagHooks(Strict):
+    """Functions of the project's own package (src/<package>/), named 'package.module:function'."""
+    rewrite_query: Optional[str] = Field(
+        default=None, description="(question: str) -> str: the text sent to the retriever.")
+    filter_chunks: Optional[str] = Field(
+        default=None, description="(question: str, chunks: list[dict]) -> list[dict]: keep, drop or re-order the "
+        "retrieved chunks (dicts with id, doc_id, source, score, rank, text).")
+
+
 class RagConfig(Strict):
+    enabled: bool = Field(
+        default=True, description="The project uses retrieval: the integrate checks (rag_index_fresh, grounded) "
+        "gate on it. The scaffold ships false; the commands work either way.")
+    hooks: "RagHooks" = Field(default_factory=lambda: RagHooks())
+    query_field: Optional[str] = Field(
+        default=None, description="`--rag` on generate / eval run: the example field searched with (default: "
+        "`question` when the prompt reads it, else the prompt's first input field).")
     docs: str = Field(default="data/docs", description="Folder of documents (.txt, .md, .jsonl).")
     index_dir: str = Field(default=".lifecycle/rag", description="Where the index is written.")
     max_doc_mb: float = Field(default=10.0, gt=0, description="Larger documents are refused.")

@@ -26,6 +26,7 @@ MODELS = {
     "serve": ("lifecycle.config.serve", "ServeConfig"),
     "rag": ("lifecycle.config.rag", "RagConfig"),
     "align": ("lifecycle.config.align", "AlignConfig"),
+    "sweep": ("lifecycle.config.sweep", "SweepGrid"),
     "run": ("lifecycle.runs.records", "RunRecord"),
     "metrics": ("lifecycle.runs.records", "MetricsDoc"),
 }
@@ -39,6 +40,7 @@ TITLES = {
     "serve": "configs/serve.yaml (genai-lifecycle)",
     "rag": "configs/rag.yaml (genai-lifecycle)",
     "align": "configs/align.yaml (genai-lifecycle)",
+    "sweep": "configs/sweep.yaml (genai-lifecycle)",
     "run": "runs/<id>/run.yaml (genai-lifecycle run record)",
     "metrics": "runs/<id>/metrics.json (genai-lifecycle)",
 }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import EvaluationError
-from lifecycle.evaluation.registry import METRICS, compute_metrics
+from lifecycle.evaluation.registry import METRICS, PROJECT_METRICS, compute_metrics, get_metric
 from lifecycle.evaluation.scoring import metric_requests
 from lifecycle.evaluation.stats import PairedResult, compare_scores
 from lifecycle.runs.store import Run, RunStore
@@ -57,7 +57,7 @@ def _requests(run: Run) -> dict[str, dict]:
     recorded = _eval_meta(run).get("metric_args")  # what the run computed (declared labels included)
     if isinstance(recorded, dict) and recorded and all(isinstance(a, dict) for a in recorded.values()):
         return {str(n): {k: tuple(v) if isinstance(v, list) else v for k, v in a.items()}
-                for n, a in recorded.items() if n in METRICS}
+                for n, a in recorded.items() if n in METRICS or n in PROJECT_METRICS}
     cfg = ((run.meta.get("config") or {}).get("eval") or {}).get("metrics") or []
     return dict(metric_requests(cfg)) if cfg else {}
 
@@ -91,11 +91,23 @@ def _refs(rec: dict) -> list[str]:
     return [str(x) for x in r] if isinstance(r, list) else [str(r)]
 
 
+def _register_custom(project) -> None:
+    """The project's `function:` metrics, so runs that scored them can be compared on them."""
+    from lifecycle.errors import LifecycleError
+    from lifecycle.evaluation.custom import register_project_metrics
+
+    try:
+        register_project_metrics(project, project.eval_config().metrics)
+    except (LifecycleError, OSError):  # no or broken eval config: compare the built-in metrics
+        return
+
+
 def compare_runs(project, refs: list[str], settings: CompareSettings | None = None, *,
                  write: bool = True, argv: list[str] | None = None) -> Comparison:
     settings = settings or CompareSettings()
     if len(refs) < 2:
         raise EvaluationError("compare needs at least two runs: lifecycle eval compare RUN_A RUN_B")
+    _register_custom(project)
     store = RunStore(project.runs_dir)
     runs = [store.get(r) for r in refs]
     if len({r.id for r in runs}) != len(runs):
@@ -132,16 +144,15 @@ def compare_runs(project, refs: list[str], settings: CompareSettings | None = No
         other_req = _requests(other)
         names = settings.metrics or [m for m in base_req if m in other_req and base_req[m] == other_req[m]]
         for m in names:
-            if m not in METRICS:
-                raise EvaluationError(f"unknown metric '{m}'")
-        names = [m for m in names if METRICS[m].higher_is_better is not None] + \
-                [m for m in names if METRICS[m].higher_is_better is None]
+            get_metric(m)  # unknown: did-you-mean
+        names = [m for m in names if get_metric(m).higher_is_better is not None] + \
+                [m for m in names if get_metric(m).higher_is_better is None]
         if not names:
             raise EvaluationError(f"runs {base.id} and {other.id} have no metric in common")
         req = [(m, base_req.get(m, {})) for m in names]
         a = compute_metrics(req, [base_recs[i]["prediction"] for i in ids], [_refs(base_recs[i]) for i in ids])
         b = compute_metrics(req, [recs[i]["prediction"] for i in ids], [_refs(recs[i]) for i in ids])
-        results[other.id] = [compare_scores(m, a[m], b[m], higher_is_better=METRICS[m].higher_is_better,
+        results[other.id] = [compare_scores(m, a[m], b[m], higher_is_better=get_metric(m).higher_is_better,
                                             samples=settings.samples, confidence=settings.confidence,
                                             seed=settings.seed, permutations=settings.permutations)
                              for m in names]

@@ -1,5 +1,6 @@
 """report.md / report.html of a comparison run: the paired differences with intervals and p-values,
-each run's metrics with intervals, and examples side by side."""
+each run's metrics with intervals, and every shared example side by side, sorted by how much B lost
+against A on the success metric (the biggest losses first), each with its prompt (collapsible)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from lifecycle.evaluation.report_doc import Doc
 if TYPE_CHECKING:
     from lifecycle.evaluation.compare import Comparison
 
-_SHOWN = 10
+_CLIP = 400
 
 
 def _label(run) -> str:
@@ -52,14 +53,60 @@ def build_compare_doc(c: "Comparison", run_id: str) -> Doc:
             n: [(d["metrics"][n]["value"], *d["metrics"][n]["ci"]) for d in docs] for n in names}),
             "metric per run with 95% confidence intervals (from each run's metrics.json)")
 
-    doc.h2("Examples side by side")
+    _examples_side_by_side(doc, runs)
+    return doc
+
+
+def _success(run) -> tuple[str | None, bool]:
+    """The project's success metric as the run recorded it (its scope target), else (None, True)."""
+    for t in run.meta.get("targets") or []:
+        if isinstance(t, dict) and t.get("source") == "scope":
+            return t.get("metric"), t.get("higher_is_better", True) is not False
+    return None, True
+
+
+def _scores(run) -> dict[str, dict]:
+    import json
+
+    from lifecycle.evaluation.runner import SCORES_FILE
+
+    path = run.path / SCORES_FILE
+    if not path.is_file():
+        return {}
+    return {str(r["id"]): r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
+
+
+def _examples_side_by_side(doc: Doc, runs: list) -> None:
     preds = [{str(p["id"]): p for p in r.read_predictions()} for r in runs]
-    ids = [i for i in preds[0] if all(i in p for p in preds[1:])][:_SHOWN]
+    ids = [i for i in preds[0] if all(i in p for p in preds[1:])]
+    metric, higher = _success(runs[0])
+    scores = [_scores(r) for r in runs]
+    have = metric is not None and all(all(metric in s.get(i, {}) for i in ids) for s in scores)
+    if have and len(runs) > 1:
+        sign = 1.0 if higher else -1.0
+        delta = {i: sign * (float(scores[1][i][metric]) - float(scores[0][i][metric])) for i in ids}
+        ids.sort(key=lambda i: (delta[i], i))  # B's biggest losses against A first
+        doc.h2(f"Examples side by side ({len(ids)}, B's biggest losses on {metric} first)")
+    else:
+        doc.h2(f"Examples side by side ({len(ids)})")
     header = ["id", "reference", *[f"{_label(r)}" for r in runs]]
     rows = []
     for i in ids:
         ref = preds[0][i].get("references")
         ref = ref[0] if isinstance(ref, list) and ref else ref
-        rows.append([i, str(ref)[:400], *[str(p[i].get("prediction", ""))[:400] for p in preds]])
+        cells = []
+        for k, p in enumerate(preds):
+            text = str(p[i].get("prediction", ""))[:_CLIP]
+            cells.append(f"{text} [{metric} {float(scores[k][i][metric]):.3g}]" if have else text)
+        rows.append([i, str(ref)[:_CLIP], *cells])
     doc.table(header, rows)
-    return doc
+    for i in ids:
+        parts = []
+        for r, p, sc in zip(runs, preds, scores):
+            prompt = p[i].get("prompt")
+            parts.append((f"{_label(r)} prompt", prompt if isinstance(prompt, str) else "(not recorded)"))
+            parts.append((f"{_label(r)} prediction" + (f" ({metric} {float(sc[i][metric]):.4g})" if have else ""),
+                          str(p[i].get("prediction", ""))))
+        ref = preds[0][i].get("references")
+        parts.append(("reference", "\n---\n".join(map(str, ref)) if isinstance(ref, list) else str(ref)))
+        doc.details(i, parts)

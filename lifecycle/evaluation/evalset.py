@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.errors import DataError
-from lifecycle.runs.store import file_sha256, stable_hash
+from lifecycle.runs.store import stable_hash
 
 
 def as_references(value) -> list[str]:
@@ -45,31 +45,46 @@ class EvalSet:
     def eval_key(self, prompt: dict | None) -> str:
         """Same key <=> same examples, references and prompt wording. The number of shots is left
         out on purpose: the ladder compares 0/1/3 shots on one eval set."""
-        wording = {k: v for k, v in (prompt or {}).items() if k not in ("shots", "budget")}
+        wording = {k: v for k, v in (prompt or {}).items() if k not in ("shots", "budget")
+                   and not (k in ("fields", "preprocess") and v is None)}  # keys of runs recorded before `fields` existed
         return stable_hash({"dataset_sha256": self.sha256, "limit": self.limit,
                             "references": self.references_hash, "prompt": wording}, 16)
 
 
 def load_eval_set(path: str | Path, *, id_field: str, reference_field: str, limit: int | None = None,
-                  input_fields: list[str] | None = None) -> EvalSet:
-    from lifecycle.data import load_jsonl
+                  input_fields: list[str] | None = None, fields: dict[str, str] | None = None) -> EvalSet:
+    """The eval set from any source lifecycle.data reads (JSONL, CSV, parquet, JSON, arrow, a
+    save_to_disk folder, hf://datasets/OWNER/NAME), with `fields` mapping columns to the names the
+    configs use. `path` stays as given (prompts are built from the same source)."""
+    from lifecycle.data import DataNotFound, load_examples, resolve_source, source_sha256
 
     p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: eval set not found", hint="check dataset.path in configs/eval.yaml")
-    # Streamed and typed by load_jsonl: inputs must be text, references a text or a non-empty list
-    # of texts (a `true` or an object is a located error, never stringified and scored).
-    examples = load_jsonl(p, required=[reference_field, *(input_fields or [])], id_field=id_field, limit=limit,
-                          text_fields=input_fields or [], reference_fields=[reference_field], allow_empty=True)
+    try:
+        source = resolve_source(p)
+    except DataNotFound:
+        raise DataError(f"{p}: eval set not found", hint="check dataset.path in configs/eval.yaml") from None
+    # Typed by the loader: inputs must be text, references a text or a non-empty list of texts
+    # (a `true` or an object is a located error, never stringified and scored).
+    examples = load_examples(p, required=[reference_field, *(input_fields or [])], id_field=id_field, limit=limit,
+                             text_fields=input_fields or [], reference_fields=[reference_field], allow_empty=True,
+                             fields=fields)
     if not examples:
         raise DataError(f"{p}: the eval set is empty", hint="add examples (one JSON object per line)")
     refs: dict[str, list[str]] = {}
     for ex in examples:
         refs[str(ex[id_field])] = as_references(ex[reference_field])
-    return EvalSet(p, file_sha256(p), id_field, reference_field, limit, examples, refs)
+    rows = examples if source.kind == "hub" else None
+    return EvalSet(p, source_sha256(source, rows), id_field, reference_field, limit, examples, refs)
+
+
+def _prompt_fields(project) -> dict[str, str] | None:
+    """configs/prompt.yaml `fields` (the project's one column mapping), when that file exists."""
+    if not project.path(project.manifest.adaptation.prompt).is_file():
+        return None
+    return dict(project.prompt_config().fields or {}) or None
 
 
 def project_eval_set(project, cfg) -> EvalSet:
     d = cfg.dataset
     return load_eval_set(project.path(d.path), id_field=d.id_field, reference_field=d.reference_field,
-                         limit=d.limit, input_fields=d.input_fields)
+                         limit=d.limit, input_fields=d.input_fields, fields=_prompt_fields(project))

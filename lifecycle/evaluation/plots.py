@@ -22,10 +22,17 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _target_line(ax, value: float | None) -> None:
+    """The target as a dashed red line (drawn only when the metric has one)."""
+    if value is not None:
+        ax.axhline(value, color="#cf222e", ls="--", lw=1.2, label=f"target {value:g}")
+
+
 def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float, float, float]]], *,
-                     title: str = "metric per run (bars: value, whiskers: 95% CI)") -> bytes:
+                     title: str = "metric per run (bars: value, whiskers: 95% CI)",
+                     targets: dict[str, float] | None = None) -> bytes:
     """One panel per metric: each run's value with its confidence interval.
-    `metrics[name]` holds (value, lo, hi) per label."""
+    `metrics[name]` holds (value, lo, hi) per label; `targets[name]` draws that metric's target."""
     plt = _pyplot()
     names = list(metrics)
     cols = min(3, len(names))
@@ -41,6 +48,9 @@ def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float,
         ax.set_xticks(list(xs), labels, rotation=20 if len(labels) > 3 else 0, fontsize=8)
         ax.set_title(name, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
+        if targets and name in targets:
+            _target_line(ax, targets[name])
+            ax.legend(fontsize=7, loc="best")
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
@@ -49,13 +59,17 @@ def metric_intervals(labels: Sequence[str], metrics: dict[str, list[tuple[float,
 
 
 def metric_vs_shots(shots: Sequence[int], metrics: dict[str, list[tuple[float, float, float]]], *,
-                    tick_labels: Sequence[str] | None = None) -> bytes:
-    """The ladder; `tick_labels` name each rung by its effective K ("K=3 (1.4 used)")."""
+                    tick_labels: Sequence[str] | None = None, targets: dict[str, float] | None = None) -> bytes:
+    """The ladder; `tick_labels` name each rung by its effective K ("K=3 (1.4 used)"); `targets`
+    draws the target of each metric shown."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for name, vals in metrics.items():
         ax.plot(shots, [v for v, _, _ in vals], marker="o", label=name)
         ax.fill_between(shots, [lo for _, lo, _ in vals], [hi for _, _, hi in vals], alpha=0.18)
+    for name, value in (targets or {}).items():
+        if name in metrics:
+            ax.axhline(value, color="#cf222e", ls="--", lw=1.2, label=f"{name} target {value:g}")
     ax.set_xlabel("shots (solved examples in the prompt)")
     ax.set_ylabel("score")
     ax.set_xticks(list(shots), list(tick_labels) if tick_labels else [f"K={k}" for k in shots], fontsize=8)
@@ -108,4 +122,22 @@ def paired_differences(names: Sequence[str], diffs: Sequence[tuple[float, float,
     ax.set_xlabel("B - A (95% paired bootstrap CI)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def loss_curve(train: Sequence[tuple[float, float]], evals: Sequence[tuple[float, float]] = (), *,
+               title: str = "training loss") -> bytes:
+    """Loss against step: the trainer's logged training loss, and eval loss where it was logged."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.8, 3.4))
+    if train:
+        ax.plot([s for s, _ in train], [v for _, v in train], marker="o" if len(train) < 30 else None,
+                ms=3, label="train loss", color="#4c78a8")
+    if evals:
+        ax.plot([s for s, _ in evals], [v for _, v in evals], marker="s", ms=4, label="eval loss", color="#f58518")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
     return _png(fig)

@@ -28,16 +28,22 @@ class MetricInfo:
     aggregation: str  # "mean" of per-example scores, or "corpus" (formula over summed counts)
     scale: str  # value range, e.g. "0-1" or "0-100"
     description: str
+    # Inputs beyond predictions and references (context metrics: retrieved passages, gold passage ids,
+    # answerability). Empty for the metrics every eval run computes.
+    needs: tuple[str, ...] = ()
+    suits: tuple[str, ...] = ()  # tasks it suits even when no task suite names it
 
     @property
     def module_path(self) -> Path:
+        if self.needs:  # computed by lifecycle/evaluation/grounding.py, not an `evaluate` module
+            return Path(__file__).resolve().parent / "grounding.py"
         return METRICS_DIR / f"{self.module}.py"
 
     @property
     def tasks(self) -> tuple[str, ...]:
         """The tasks this metric suits: those whose suite (lifecycle.tasks) names it or its group."""
         names = {self.name, *(g for g, members in GROUPS.items() if self.name in members)}
-        return tuple(dict.fromkeys(t for n in names for t in tasks_for_metric(n)))
+        return tuple(dict.fromkeys([*(t for n in names for t in tasks_for_metric(n)), *self.suits]))
 
 
 METRICS: dict[str, MetricInfo] = {m.name: m for m in [
@@ -61,6 +67,40 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in [
     MetricInfo("length_ratio", "length", None, "corpus", "ratio",
                "prediction words / reference words over the corpus"),
 ]}
+
+
+# Retrieval and groundedness (lifecycle/evaluation/grounding.py): they need what was retrieved, so
+# `lifecycle rag eval` and `--rag` runs compute them (compute_metrics(..., context=...)); kept apart
+# from METRICS, which every eval run can compute from predictions and references alone.
+_RAG_TASKS = ("question_answering", "chat")
+CONTEXT_METRICS: dict[str, MetricInfo] = {m.name: m for m in [
+    MetricInfo("recall_at_k", "rag", True, "mean", "0-1",
+               "gold passages among the top k retrieved, answerable questions (named recall_at_1, recall_at_3, ...)",
+               needs=("retrieved", "gold"), suits=_RAG_TASKS),
+    MetricInfo("mrr", "rag", True, "mean", "0-1", "mean reciprocal rank of the first gold passage",
+               needs=("retrieved", "gold"), suits=_RAG_TASKS),
+    MetricInfo("support_precision", "rag", True, "mean", "0-1",
+               "share of the answer's content words, numbers and names found in the retrieved passages",
+               needs=("passages",), suits=_RAG_TASKS),
+    MetricInfo("unsupported_answer_rate", "rag", False, "mean", "0-1",
+               "share of answers (not abstentions) the retrieved passages do not support: invented information",
+               needs=("passages",), suits=_RAG_TASKS),
+    MetricInfo("abstention_rate", "rag", True, "mean", "0-1", "share of unanswerable questions the model declined",
+               needs=("answerable",), suits=_RAG_TASKS),
+    MetricInfo("citation_validity", "rag", True, "mean", "0-1",
+               "share of [n] citations naming a given passage that supports the citing sentence",
+               needs=("passages",), suits=_RAG_TASKS),
+]}
+
+
+def _recall_at(name: str) -> Optional[MetricInfo]:
+    """recall_at_<k> (k >= 1) as its own name, sharing recall_at_k's definition."""
+    head, _, k = name.rpartition("_")
+    if head != "recall_at" or not k.isdigit() or int(k) < 1:
+        return None
+    base = CONTEXT_METRICS["recall_at_k"]
+    return MetricInfo(name, base.module, True, "mean", "0-1", f"gold passages among the top {int(k)} retrieved",
+                      needs=base.needs, suits=base.suits)
 
 
 # Names that stand for several metrics computed together (as the `evaluate` modules return them).
@@ -102,11 +142,21 @@ def suite(task) -> tuple[MetricDef, ...]:
     return tuple(MetricDef(m.name, direction(m.name), m.note) for m in get_task(task).metrics)
 
 
+# The project's own metrics (configs/eval.yaml `function: my_pkg.metrics:name`), registered by
+# lifecycle.evaluation.custom when a project's eval config is prepared: name -> (info, function).
+PROJECT_METRICS: dict[str, tuple[MetricInfo, Callable]] = {}
+
+
 def get_metric(name: str) -> MetricInfo:
+    if name in PROJECT_METRICS:
+        return PROJECT_METRICS[name][0]
     try:
-        return METRICS[name]
-    except KeyError:
-        known = [*METRICS, *GROUPS]
+        return METRICS[name] if name in METRICS else CONTEXT_METRICS[name]
+    except (KeyError, TypeError):
+        recall = _recall_at(str(name))
+        if recall is not None:
+            return recall
+        known = [*METRICS, *CONTEXT_METRICS, *GROUPS]
         same_letters = [k for k in known if k.lower() == str(name).lower()]  # rougel -> rougeL first
         msg = (f"unknown metric '{name}'; did you mean '{same_letters[0]}'?" if same_letters
                else did_you_mean(str(name), known, kind="metric"))
@@ -114,7 +164,7 @@ def get_metric(name: str) -> MetricInfo:
 
 
 def list_metrics() -> list[MetricInfo]:
-    return list(METRICS.values())
+    return [*METRICS.values(), *CONTEXT_METRICS.values()]
 
 
 def load_module(name: str, **kwargs):
@@ -163,20 +213,74 @@ def _check_args(info: MetricInfo, fn: Callable, args: dict) -> None:
             raise EvaluationError(f"metric '{info.name}': " + did_you_mean(key, allowed or ["(none)"], kind="argument"))
 
 
+def _context_scores(names: list[str], predictions: Sequence[str], context: Optional[dict], args: dict) -> dict:
+    """Retrieval/groundedness metrics from `context`: {"passages": [[text]], "retrieved": [[chunk or id]],
+    "gold": [[id]], "answerable": [bool]}, one entry per prediction."""
+    from lifecycle.evaluation import grounding as rag
+
+    out = {}
+    for name in names:
+        info = get_metric(name)
+        missing = [k for k in info.needs if not context or context.get(k) is None]
+        if missing:
+            raise EvaluationError(f"metric '{name}' needs {', '.join(missing)} of a retrieval run",
+                                  hint="`lifecycle rag eval`, or `lifecycle eval run --rag`, computes it")
+        for k in info.needs:
+            if len(context[k]) != len(predictions):
+                raise EvaluationError(f"metric '{name}': {len(context[k])} {k} for {len(predictions)} predictions")
+        threshold = float(args.get(name, {}).get("threshold", 0.75))
+        if name.startswith("recall_at_"):
+            k = int(args.get(name, {}).get("k", 3)) if name == "recall_at_k" else int(name.rsplit("_", 1)[1])
+            out[name] = rag.recall_at_k(context["retrieved"], context["gold"], k)
+        elif name == "mrr":
+            out[name] = rag.mrr(context["retrieved"], context["gold"])
+        elif name == "support_precision":
+            out[name] = rag.support_precision(predictions, context["passages"])
+        elif name == "unsupported_answer_rate":
+            out[name] = rag.unsupported_answer_rate(predictions, context["passages"], threshold)
+        elif name == "abstention_rate":
+            out[name] = rag.abstention_rate(predictions, context["answerable"])
+        else:
+            out[name] = rag.citation_validity(predictions, context["passages"])
+    return out
+
+
+_CONTEXT_ARGS = {"recall_at_k": ("k",), "unsupported_answer_rate": ("threshold",)}
+
+
 def compute_metrics(metrics: Sequence[str | tuple[str, dict]], predictions: Sequence[str],
-                    references: Sequence, *, workers: int | None = None) -> dict:
-    """{name: scorers.Scores} for each requested metric. `metrics` holds names or (name, args)."""
+                    references: Sequence, *, workers: int | None = None, context: Optional[dict] = None) -> dict:
+    """{name: scorers.Scores} for each requested metric. `metrics` holds names or (name, args).
+    Context metrics (CONTEXT_METRICS, recall_at_<k>) read `context` (see _context_scores)."""
     refs = check_inputs(predictions, references)
     wanted: dict[str, dict] = {}
+    with_context: dict[str, dict] = {}
     for m in metrics:
         group, args = (m, {}) if isinstance(m, str) else (m[0], dict(m[1] or {}))
         for name in expand_names([group]):
             info = get_metric(name)
+            if name in PROJECT_METRICS:
+                if args:
+                    raise EvaluationError(f"metric '{name}': your function takes no args from configs/eval.yaml",
+                                          hint="remove `args:` (set defaults in the function itself)")
+                wanted[name] = {}
+                continue
+            if info.needs:
+                allowed = _CONTEXT_ARGS.get(name, ())
+                for key in args:
+                    if key not in allowed:
+                        raise EvaluationError(f"metric '{info.name}': " + did_you_mean(key, list(allowed) or ["(none)"],
+                                                                                     kind="argument"))
+                with_context[name] = args
+                wanted[name] = args
+                continue
             _check_args(info, _family_scorer(info.module), args)
             wanted[name] = args
+    context_out = _context_scores(list(with_context), predictions, context, with_context) if with_context else {}
+    plain = {n: a for n, a in wanted.items() if n not in with_context and n not in PROJECT_METRICS}
     # group by module so that e.g. all ROUGE types share one tokenisation pass
     groups: dict[tuple, list[str]] = {}
-    for name, args in wanted.items():
+    for name, args in plain.items():
         key = (METRICS[name].module, tuple(sorted(args.items(), key=lambda kv: kv[0])))
         groups.setdefault(key, []).append(name)
     out = {}
@@ -194,4 +298,10 @@ def compute_metrics(metrics: Sequence[str | tuple[str, dict]], predictions: Sequ
             out.update({n: result[n] for n in names})
         else:
             out[names[0]] = result
+    out.update(context_out)
+    for name in wanted:
+        if name in PROJECT_METRICS:
+            from lifecycle.evaluation.custom import score_custom
+
+            out[name] = score_custom(name, PROJECT_METRICS[name][1], predictions, refs)
     return {name: out[name] for name in wanted}

@@ -1,5 +1,7 @@
-"""The report of an eval run (report.md + report.html + plots/): metrics with intervals, targets,
-the shots ladder when the command ran several, length distributions, example predictions."""
+"""The report of an eval run (report.md + report.html + plots/): what ran (effective K, truncation),
+metrics with intervals, targets (also drawn on the plots), the shots ladder when the command ran
+several, labels for classification, length distributions, and every example, worst first by the
+project's success metric, each with its prompt (collapsible)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,7 @@ if TYPE_CHECKING:
     from lifecycle.evaluation.runner import ScoredRun
     from lifecycle.evaluation.targets import TargetResult
 
-EXAMPLES_SHOWN = 12
-_MAX_TEXT = 600
+_MAX_TEXT = 600  # table cells; the collapsible examples show whole texts
 
 
 def run_label(s: "ScoredRun") -> str:
@@ -52,6 +53,8 @@ def build_eval_doc(s: "ScoredRun", siblings: list["ScoredRun"], targets: list["T
           f"eval set: {ds.get('path')} (sha256 {str(ds.get('sha256', ''))[:12]}) | "
           f"eval key: {(meta.get('eval') or {}).get('eval_key')} | source: {(meta.get('eval') or {}).get('source')}",
           "meta")
+    for warning in _budget_warnings(budget, s.doc["n"]):
+        doc.p(warning, "bad")
 
     doc.h2("Metrics")
     doc.table(["metric", "value", "CI low", "CI high", "n", "better", "aggregation", "what"], metrics_table_rows(s.doc))
@@ -81,17 +84,20 @@ def build_eval_doc(s: "ScoredRun", siblings: list["ScoredRun"], targets: list["T
     else:
         labels = [run_label(s)]
     runs_for_plot = siblings if len(siblings) > 1 else [s]
+    goals = _target_values(targets)
     if main:
         doc.image("metrics.png", plots.metric_intervals(labels, {
-            n: [(x.doc["metrics"][n]["value"], *x.doc["metrics"][n]["ci"]) for x in runs_for_plot] for n in main}),
-            "metric per run with 95% confidence intervals")
+            n: [(x.doc["metrics"][n]["value"], *x.doc["metrics"][n]["ci"]) for x in runs_for_plot] for n in main},
+            targets=goals),
+            "metric per run with 95% confidence intervals" + (" (dashed: target)" if goals else ""))
     ladder = [x for x in siblings if x.shots is not None]
     if len({x.shots for x in ladder}) > 1 and main:
         ladder = sorted(ladder, key=lambda x: x.shots)
         doc.image("shots.png", plots.metric_vs_shots([x.shots for x in ladder], {
             n: [(x.doc["metrics"][n]["value"], *x.doc["metrics"][n]["ci"]) for x in ladder] for n in main[:4]},
-            tick_labels=[run_label(x) for x in ladder]),
-            "metric against number of shots (tick: K asked, with the mean K used when examples got fewer)")
+            tick_labels=[run_label(x) for x in ladder], targets=goals),
+            "metric against number of shots (tick: K asked, with the mean K used when examples got fewer)"
+            + ("; dashed: target" if goals else ""))
 
     pred_len = [len(p.split()) for p in s.aligned.predictions]
     ref_len = [len(r[0].split()) for r in s.aligned.references]
@@ -99,16 +105,88 @@ def build_eval_doc(s: "ScoredRun", siblings: list["ScoredRun"], targets: list["T
     doc.image("lengths.png", plots.length_histograms(pred_len, ref_len),
               "prediction and reference length distributions (words)")
 
-    doc.h2("Examples")
-    key = main[0] if main else None
-    rows = []
-    for k in range(min(EXAMPLES_SHOWN, len(s.aligned.ids))):
-        row = [s.aligned.ids[k], _clip(s.aligned.predictions[k]), _clip(s.aligned.references[k][0])]
-        if key:
-            row.append(float(s.scores[key].per_example[k]))
-        rows.append(row)
-    doc.table(["id", "prediction", "reference", *( [key] if key else [])], rows)
+    _examples_section(doc, s, targets, main)
     return doc
+
+
+def _budget_warnings(budget: dict, n: int) -> list[str]:
+    """Say it loudly when examples got fewer shots than asked, or had their input cut."""
+    out = []
+    k, full = budget.get("k_asked"), budget.get("full_k")
+    if isinstance(k, int) and k > 0 and isinstance(full, int) and full < budget.get("n", n):
+        out.append(f"warning: K={k} was asked but only {full} of {budget.get('n', n)} examples got {k} shots "
+                   f"(mean {budget.get('k_mean_used')} used): this is not a {k}-shot result")
+    cut = budget.get("truncated")
+    if isinstance(cut, int) and cut > 0:
+        out.append(f"warning: {cut} of {budget.get('n', n)} inputs were truncated to fit the token budget "
+                   "(see 'cut' in the examples)")
+    return out
+
+
+def _target_values(targets: list["TargetResult"]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for t in targets:  # the scope's target first (project_targets puts it first)
+        out.setdefault(t.target.metric, float(t.target.value))
+    return out
+
+
+def _success_metric(s: "ScoredRun", targets: list["TargetResult"], main: list[str]) -> tuple[str | None, bool]:
+    """(metric the examples are sorted by, higher is better): the project's success metric (the
+    scope target), else the first scored metric."""
+    for t in targets:
+        if t.target.source == "scope" and t.target.metric in s.scores:
+            return t.target.metric, bool(t.target.higher_is_better)
+    for name in main:
+        if name in s.scores:
+            return name, bool(s.doc["metrics"][name]["higher_is_better"])
+    return None, True
+
+
+def _examples_section(doc: Doc, s: "ScoredRun", targets: list["TargetResult"], main: list[str]) -> None:
+    key, higher = _success_metric(s, targets, main)
+    n = len(s.aligned.ids)
+    order = list(range(n))
+    if key:
+        per = [float(v) for v in s.scores[key].per_example]
+        order.sort(key=lambda i: (per[i] if higher else -per[i], s.aligned.ids[i]))  # worst first
+    doc.h2(f"Examples ({n}, worst first by {key})" if key else f"Examples ({n})")
+    scope = next((t for t in targets if t.target.source == "scope"), None)
+    why = ("the project's success metric" if scope is not None and scope.target.metric == key
+           else "the first metric (the success metric was not computed)")
+    doc.p(f"All {n} examples, sorted by {key}, {why}, worst first; the table clips long texts and each "
+          "example below opens to its whole prompt, prediction and references." if key else
+          f"All {n} examples; each opens to its whole prompt, prediction and references.")
+    rows = []
+    for i in order:
+        rec = s.aligned.records[i] if i < len(s.aligned.records) else {}
+        row = [s.aligned.ids[i]]
+        if key:
+            row.append(float(s.scores[key].per_example[i]))
+        row += [_clip(s.aligned.predictions[i]), _clip(s.aligned.references[i][0]), _shots_cell(rec),
+                int(rec.get("truncated_tokens") or 0) if rec.get("truncated") else 0]
+        rows.append(row)
+    doc.table(["id", *([key] if key else []), "prediction", "reference", "shots", "cut tokens"], rows)
+    for i in order:
+        rec = s.aligned.records[i] if i < len(s.aligned.records) else {}
+        score = f" | {key} {float(s.scores[key].per_example[i]):.4g}" if key else ""
+        prompt = rec.get("prompt")
+        parts = [("prompt", prompt if isinstance(prompt, str) else "(not recorded: external predictions)"),
+                 ("prediction", s.aligned.predictions[i]),
+                 *[(f"reference {j + 1}" if len(s.aligned.references[i]) > 1 else "reference", r)
+                   for j, r in enumerate(s.aligned.references[i])]]
+        extra = [m for m in main if m != key and m in s.scores
+                 and s.doc["metrics"][m]["aggregation"] == "mean"][:3]  # a corpus metric has no per-example value
+        if extra:
+            parts.append(("other metrics", ", ".join(f"{m} {float(s.scores[m].per_example[i]):.4g}" for m in extra)))
+        doc.details(f"{s.aligned.ids[i]}{score} | shots {_shots_cell(rec)}"
+                    + (f" | input cut by {rec.get('truncated_tokens')} tokens" if rec.get("truncated") else ""), parts)
+
+
+def _shots_cell(rec: dict) -> str:
+    used, asked = rec.get("shots_used"), rec.get("shots_requested")
+    if used is None:
+        return "-"
+    return f"{used} of {asked}" if isinstance(asked, int) and asked != used else str(used)
 
 
 def _labels_section(doc: Doc, s: "ScoredRun") -> None:
@@ -131,6 +209,11 @@ def _labels_section(doc: Doc, s: "ScoredRun") -> None:
     doc.p("Confusion matrix: rows are the true label, columns the (normalised) answer.")
     doc.table(["true \\ answer", *rep.labels],
               [[lab, *row] for lab, row in zip(rep.labels, rep.matrix)])
+    if rep.matrix:
+        doc.image("confusion.png", plots.heatmap(list(rep.labels[:len(rep.matrix)]), list(rep.labels),
+                                                 [[float(v) for v in row] for row in rep.matrix],
+                                                 "confusion matrix (rows: true label, columns: answer)"),
+                  "confusion matrix of the normalised answers (counts)")
 
 
 def write_eval_reports(scored: list["ScoredRun"], targets: list["TargetResult"]) -> None:

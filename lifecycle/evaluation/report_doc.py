@@ -19,6 +19,10 @@ vertical-align:top;text-align:left}th{background:#f3f6fa}tr:nth-child(even) td{b
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.text{max-width:420px;white-space:pre-wrap}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}figure{margin:1rem 0}
 figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}p.meta{color:#555;font-size:.9rem}
+details{border:1px solid #d0d7de;border-radius:4px;margin:.25rem 0;padding:.2rem .6rem}
+details[open]{background:#fafbfc}summary{cursor:pointer;font-size:.9rem}
+details dt{font-weight:600;font-size:.8rem;color:#555;margin-top:.4rem}
+details dd{margin:0}details pre{white-space:pre-wrap;margin:.1rem 0;font-size:.85rem;max-height:24rem;overflow:auto}
 """
 
 
@@ -33,6 +37,13 @@ class Image:
 class Table:
     header: list[str]
     rows: list[list[object]]
+
+
+@dataclass
+class Details:
+    """A collapsible item (an example): a one-line summary, then labelled texts."""
+    summary: str
+    parts: list[tuple[str, str]]
 
 
 @dataclass
@@ -52,6 +63,9 @@ class Doc:
     def image(self, name: str, png: bytes, caption: str) -> None:
         self.blocks.append(("img", Image(name, png, caption)))
 
+    def details(self, summary: str, parts: list[tuple[str, str]]) -> None:
+        self.blocks.append(("details", Details(summary, parts)))
+
     # rendering ------------------------------------------------------------------------------------
     def markdown(self) -> str:
         out = [f"# {self.title}", ""]
@@ -67,6 +81,12 @@ class Doc:
                 out.append("")
             elif kind == "img":
                 out += [f"![{b.caption}](plots/{b.name})", "", f"*{b.caption}*", ""]
+            elif kind == "details":  # GitHub renders <details> in markdown too
+                out += ["<details>", f"<summary>{html.escape(b.summary)}</summary>", ""]
+                for label, text in b.parts:
+                    fence = "````" if "```" in text else "```"
+                    out += [f"**{label}**", "", fence + "text", text, fence, ""]
+                out += ["</details>", ""]
         return "\n".join(out)
 
     def html(self) -> str:
@@ -86,6 +106,10 @@ class Doc:
                 data = base64.b64encode(b.png).decode("ascii")
                 parts.append(f"<figure><img alt='{html.escape(b.caption)}' src='data:image/png;base64,{data}'>"
                              f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+            elif kind == "details":
+                items = "".join(f"<dt>{html.escape(label)}</dt><dd><pre>{html.escape(text)}</pre></dd>"
+                                for label, text in b.parts)
+                parts.append(f"<details><summary>{html.escape(b.summary)}</summary><dl>{items}</dl></details>")
         parts.append("</body></html>")
         return "\n".join(parts)
 

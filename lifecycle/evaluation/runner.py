@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from lifecycle.artifacts import weights_hash
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import EvaluationError
+from lifecycle.evaluation.custom import register_project_metrics
 from lifecycle.evaluation.evalset import EvalSet, project_eval_set
+from lifecycle.evaluation.roles import decoding_of_settings, role_of, role_of_model
 from lifecycle.evaluation.predictions import Aligned, align, read_prediction_records
 from lifecycle.evaluation.scoring import StatsSettings, metric_requests, per_example_rows, score
 from lifecycle.evaluation.targets import TargetResult, best_for, project_targets
@@ -38,6 +41,7 @@ class EvalOptions:
     argv: list[str] | None = None
     kind: str = "eval"
     extra_meta: dict = field(default_factory=dict)
+    role: str | None = None  # lifecycle.evaluation.roles; None: inferred (predictions files are `external`)
     model_cache: dict | None = None  # reuse loaded models across calls (sweeps): model ref -> LoadedModel
 
 
@@ -84,6 +88,7 @@ def prepare(project, *, limit: int | None = None) -> _Context:
     cfg = project.eval_config()
     if limit is not None:
         cfg = cfg.model_copy(update={"dataset": cfg.dataset.model_copy(update={"limit": limit})})
+    register_project_metrics(project, cfg.metrics)  # `function:` metrics, from the project's src/
     requests = metric_requests(cfg.metrics)  # unknown metric names fail here, before anything runs
     evalset = project_eval_set(project, cfg)
     prompt = _prompt_dict(project)
@@ -138,8 +143,9 @@ def _score(ctx: _Context, records: list[dict], source: str) -> tuple[Aligned, di
 
 
 def _create_run(ctx: _Context, opts: EvalOptions, *, shots: int | None, source: str, model: dict | None,
-                generation: dict | None, group: str) -> Run:
+                generation: dict | None, group: str, role: str) -> Run:
     eval_meta = {"eval_key": ctx.eval_key, "shots": shots, "source": source, "group": group,
+                 "role": role, "decoding": decoding_of_settings(generation),
                  "metrics": [n for n, _ in ctx.requests], "dataset_sha256": ctx.evalset.sha256,
                  "references_hash": ctx.evalset.references_hash,
                  "metric_args": {n: _plain(a) for n, a in ctx.requests}}  # what was computed (labels included)
@@ -172,13 +178,18 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
         source, label = f"rescore:{src.id}", f"run {src.id}"
         shots = (src.meta.get("eval") or {}).get("shots")
         model, generation = src.meta.get("model") or {}, (src.meta.get("config") or {}).get("generation")
+        role = opts.role or role_of(src)
     else:
         records = read_prediction_records(opts.predictions)
         source, label = f"predictions:{opts.predictions}", str(opts.predictions)
         shots = opts.shots[0] if opts.shots and len(opts.shots) == 1 else None
-        model, generation = {}, None
+        model = opts.extra_meta.get("model") if isinstance(opts.extra_meta.get("model"), dict) else {}
+        # a caller that generated the file itself (finetune, quantize) says with which settings
+        generation = opts.generation.resolved().model_dump(mode="json") if opts.generation is not None else None
+        role = opts.role or _file_role(opts.extra_meta)
     aligned, scores, doc = _score(ctx, records, label)
-    run = _create_run(ctx, opts, shots=shots, source=source, model=model, generation=generation, group=group)
+    run = _create_run(ctx, opts, shots=shots, source=source, model=model, generation=generation, group=group,
+                      role=role)
     run.update_meta(budget=effective_k(records, shots).as_record())
     try:
         _write_results(run, aligned, scores, doc, write_predictions=True)
@@ -186,6 +197,15 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
         run.finish(status="failed")
         raise
     return [ScoredRun(run, shots, doc, aligned, scores)]
+
+
+def _file_role(extra: dict) -> str:
+    """A predictions file is `external` unless our own caller says which model wrote it."""
+    if extra.get("finetune_run"):
+        return "finetuned"
+    if extra.get("precision") or extra.get("quantize"):
+        return "quantized"
+    return "external"
 
 
 def _budget(records: list[dict], k: int, prompts) -> dict:
@@ -210,7 +230,6 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
               resume: Run | None = None) -> list[ScoredRun]:
     from lifecycle.config.generation import GenerationSettings
     from lifecycle.generation import Engine, generate_to_run, load_model_from_config
-    from lifecycle.prompting.builder import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
 
     project = ctx.project
@@ -223,9 +242,7 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
         recorded = (resume.meta.get("config") or {}).get("generation") or {}
         opts.generation = GenerationSettings.model_validate(recorded)  # the settings it started with
     inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit)
-    ladder = {k: build_prompts(inputs.examples, inputs.cfg, inputs.tokenizer, k=k,
-                               context_window=inputs.context_window, reserve_tokens=inputs.reserve_tokens,
-                               pool=inputs.pool, encoder_decoder=inputs.encoder_decoder) for k in shots}
+    ladder = {k: inputs.build(k) for k in shots}
     for prompts in ladder.values():  # references for scoring come from the eval set, by id
         ids = {p.id for p in prompts}
         if ids != set(ctx.evalset.ids):
@@ -239,6 +256,7 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
     loaded = cache.get(key) or load_model_from_config(model_cfg)
     cache[key] = loaded
     engine = Engine(loaded, settings, stop=inputs.cfg.stop, progress=opts.progress)
+    weights_sha = weights_hash(inputs.model_ref) if Path(str(inputs.model_ref)).is_dir() else None
     gen_meta = engine.settings.model_dump(mode="json")
     out = []
     for k, prompts in ladder.items():
@@ -248,8 +266,11 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
             if on_run:
                 on_run(f"{run.id}: resuming, {len(run.done_ids())} of {len(prompts)} examples already done")
         else:
-            run = _create_run(ctx, opts, shots=k, source="generated", model=loaded.describe(),
-                              generation=gen_meta, group=group)
+            described = loaded.describe()
+            if Path(str(inputs.model_ref)).is_dir():  # the evaluated artifact, for integrate.served_artifact
+                described["weights_sha256"] = weights_sha
+            run = _create_run(ctx, opts, shots=k, source="generated", model=described,
+                              generation=gen_meta, group=group, role=opts.role or role_of_model(described))
             if on_run:
                 on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
         # failed or interrupted (with how to resume) is recorded here; complete once reported

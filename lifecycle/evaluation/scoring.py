@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from lifecycle.evaluation.registry import METRICS, compute_metrics, expand_names
+from lifecycle.evaluation.registry import compute_metrics, expand_names, get_metric
 from lifecycle.evaluation.scorers import Scores
 from lifecycle.evaluation.stats import bootstrap_ci
 
@@ -31,7 +31,7 @@ def metric_requests(specs) -> list[tuple[str, dict]]:
         args = spec.args if hasattr(spec, "args") else spec.get("args", {})
         stated = spec.higher_is_better if hasattr(spec, "higher_is_better") else spec.get("higher_is_better")
         for m in expand_names([name]):
-            known = METRICS[m].higher_is_better
+            known = get_metric(m).higher_is_better
             # the registry decides the direction; a config that says otherwise is a mistake, not an override
             if stated is not None and known is not None and bool(stated) != known:
                 raise ConfigError(f"configs/eval.yaml: metrics: {name}: higher_is_better: {str(stated).lower()} "
@@ -50,7 +50,7 @@ def score(predictions: Sequence[str], references: Sequence[Sequence[str]], reque
            "bootstrap_samples": settings.samples, "seed": settings.seed, "ci_method": "percentile bootstrap"}
     for name, s in scores.items():
         lo, hi = bootstrap_ci(s, samples=settings.samples, confidence=settings.confidence, seed=settings.seed)
-        info = METRICS[name]
+        info = get_metric(name)
         doc["metrics"][name] = {"value": s.value, "ci": [lo, hi], "n": len(s.per_example),
                                 "higher_is_better": info.higher_is_better, "aggregation": info.aggregation}
     return scores, doc

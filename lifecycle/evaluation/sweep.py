@@ -24,25 +24,13 @@ import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from lifecycle.config.sweep import Scalar, SweepGrid  # noqa: F401  (Scalar: part of this module's API)
 from lifecycle.config.yaml_io import atomic_write_text, load_yaml, validate_data
 from lifecycle.errors import ConfigError, located
 
-Scalar = Union[float, int, str, bool, None]
 SWEEP_FILE = "sweep.json"
-
-
-class SweepGrid(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    shots: int = Field(default=0, ge=0, le=64)
-    limit: Optional[int] = Field(default=None, ge=1)
-    metric: Optional[str] = None
-    seeds: list[int] = Field(default_factory=lambda: [42], min_length=1, max_length=50)
-    grid: list[dict[str, Union[Scalar, list[Scalar]]]] = Field(min_length=1, max_length=64)
 
 
 @dataclass
@@ -130,7 +118,7 @@ def run_sweep(project, grid_path: str | Path, *, argv: list[str] | None = None,
               echo: Callable[[str], None] | None = None) -> tuple[list[PointResult], Any, str]:
     """Run every point (x seeds for sampling). Returns (results best first, the sweep run, metric)."""
     from lifecycle.errors import EvaluationError
-    from lifecycle.evaluation.registry import METRICS, get_metric
+    from lifecycle.evaluation.registry import get_metric
     from lifecycle.evaluation.runner import EvalOptions, run_eval
     from lifecycle.runs.store import RunStore
 
@@ -138,7 +126,7 @@ def run_sweep(project, grid_path: str | Path, *, argv: list[str] | None = None,
     grid, points = load_grid(grid_path, base)
     metric = grid.metric or project.manifest.scope.success.metric
     get_metric(metric)
-    hib = METRICS[metric].higher_is_better
+    hib = get_metric(metric).higher_is_better
     if hib is None:
         raise EvaluationError(f"metric '{metric}' has no better direction; rank the sweep by a score")
     model_cache: dict = {}

@@ -36,15 +36,14 @@ def generate_predictions(project, run, echo) -> Path:
     """Zero-shot predictions of the tuned model on the eval set, written into the finetune run."""
     from lifecycle.generation import Engine
     from lifecycle.generation.runner import prediction_record
-    from lifecycle.prompting.builder import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
 
     cfg = project.eval_config()
     inputs = load_prompt_inputs(project, data=project.path(cfg.dataset.path), limit=cfg.dataset.limit)
     loaded, tuned = _tuned_loaded(run, project)
-    prompts = build_prompts(inputs.examples, inputs.cfg, loaded.tokenizer, k=0, context_window=loaded.context_window,
-                            reserve_tokens=inputs.reserve_tokens, encoder_decoder=loaded.encoder_decoder)
-    engine = Engine(loaded, project.generation_config(), stop=inputs.cfg.stop)
+    prompts = inputs.build(0, tokenizer=loaded.tokenizer, context_window=loaded.context_window,
+                           encoder_decoder=loaded.encoder_decoder)
+    engine = Engine(loaded, baseline_settings(project), stop=inputs.cfg.stop)
     echo(f"evaluating the tuned model on {len(prompts)} examples ({cfg.dataset.path})")
     lines = [json.dumps(prediction_record(p, gen, p.id), ensure_ascii=False)
              for p, gen in zip(prompts, engine.generate(prompts))]
@@ -53,16 +52,25 @@ def generate_predictions(project, run, echo) -> Path:
     return out
 
 
-def _is_baseline(r, eval_key: str) -> bool:
-    meta = r.meta
-    ev = meta.get("eval") or {}
-    model = meta.get("model") if isinstance(meta.get("model"), dict) else {}
-    return (ev.get("eval_key") == eval_key and ev.get("shots") == 0 and not meta.get("finetune_run")
-            and not model.get("adapter") and not model.get("finetune_run"))
+def baseline_settings(project):
+    """configs/generation.yaml decoded greedily: the baseline is greedy (lifecycle.evaluation.roles),
+    and the tuned model is compared with it like for like."""
+    settings = project.generation_config()
+    return settings if settings.preset == "greedy" else settings.with_preset("greedy")
 
 
-def find_baseline(project, eval_key: str):
-    runs = [r for r in RunStore(project.runs_dir).list(kind="eval", status="complete") if _is_baseline(r, eval_key)]
+def find_baseline(project, eval_key: str, base_model: str | None = None):
+    """The newest zero-shot baseline on this eval set (lifecycle.evaluation.roles, the one the
+    adapt.baseline check uses): of the tuned model's base model when it is known."""
+    from lifecycle.evaluation.roles import baselines
+
+    def matches(recorded: str | None) -> bool:
+        if base_model is None or recorded is None or recorded == base_model:
+            return True
+        a, b = Path(recorded).expanduser(), project.path(base_model)
+        return a.is_dir() and b.is_dir() and a.resolve() == b.resolve()
+
+    runs = baselines(RunStore(project.runs_dir).list(kind="eval", status="complete"), eval_key, matches)
     return runs[-1] if runs else None
 
 
@@ -102,13 +110,15 @@ def evaluate_finetune(project, run, echo) -> dict | None:
     model = {"id": str(run.meta.get("model", {}).get("id")), "adapter": str(run.path / run.meta["training"]["weights"]),
              "finetune_run": run.id, "method": run.meta.get("method")}
     outcome = run_eval(project, EvalOptions(predictions=preds, shots=[0], argv=["lifecycle", "finetune", "(eval)"],
+                                            generation=baseline_settings(project), role="finetuned",
                                             extra_meta={"finetune_run": run.id, "model": model}))
     tuned_eval = outcome.runs[0].run
     echo(f"eval run of the tuned model: {tuned_eval.id}")
-    baseline = find_baseline(project, outcome.eval_key)
+    baseline = find_baseline(project, outcome.eval_key, model["id"])
     if baseline is None:
         echo("no zero-shot baseline on this eval set yet: running it (lifecycle eval run --shots 0)")
-        base_outcome = run_eval(project, EvalOptions(shots=[0], argv=["lifecycle", "eval", "run", "--shots", "0"]))
+        base_outcome = run_eval(project, EvalOptions(shots=[0], generation=baseline_settings(project),
+                                                     argv=["lifecycle", "eval", "run", "--shots", "0"]))
         baseline = base_outcome.runs[0].run
     result = compare_with_baseline(project, tuned_eval, baseline)
     atomic_write_text(run.path / COMPARISON_FILE, json.dumps(result, indent=2) + "\n")

@@ -36,19 +36,19 @@ def limits_for(context: int, encoder_decoder: bool, data_cfg) -> LengthLimits:
 
 def load_records(path: Path, prompt_cfg, data_cfg, *, min_examples: int, role: str = "train") -> list[dict]:
     """Records with their file line number under `__line__` (for error messages; not a prompt field)."""
-    from lifecycle.data import load_jsonl
+    from lifecycle.data import DataNotFound, load_examples, resolve_source
     from lifecycle.prompting import resolve_prompt_config, template_fields
 
     cfg = resolve_prompt_config(prompt_cfg)
     required = data_cfg.fields or sorted(set(template_fields(cfg.template)) | {cfg.target_field})
-    if not path.is_file():
-        raise DataError(f"configs/finetune.yaml: data.{role}: file '{path}' does not exist",
-                        hint="point data.train at a JSONL file with one example per line")
-    records = load_jsonl(path, required=required, id_field=cfg.id_field, allow_empty=True,
-                         text_fields=required)  # a label is text too: never str() of a list
-    lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1) if text.strip()]
-    for rec, line in zip(records, lines):
-        rec["__line__"] = line
+    try:
+        resolve_source(path)
+    except DataNotFound:
+        raise DataError(f"configs/finetune.yaml: data.{role}: '{path}' does not exist",
+                        hint="point data.train at a data file (JSONL, CSV, parquet, a save_to_disk folder)") from None
+    records = load_examples(path, required=required, id_field=cfg.id_field, allow_empty=True,
+                            text_fields=required, line_field="__line__",  # a label is text too: never str() of a list
+                            fields=dict(cfg.fields or {}) or None)
     if not records:
         raise DataError(f"{path}: the {role} set is empty; fine-tuning needs examples",
                         hint="add JSONL lines with the fields " + ", ".join(required))

@@ -63,16 +63,35 @@ def job_spec_from_run(project, run, resume_from: Path | None, echo):
     from lifecycle.config.prompt import PromptConfig
     from lifecycle.finetune.training import JobSpec
 
+    from lifecycle.prompting.preprocess import project_preprocess
+
     cfg = run.meta["config"]
     ft = FinetuneConfig.model_validate(cfg["finetune"])
     model_cfg = ModelConfig.model_validate(cfg["model"])
+    prompt_cfg = PromptConfig.model_validate(cfg["prompt"])
     return JobSpec(
         model_ref=model_cfg.model, revision=model_cfg.revision, trust_remote_code=model_cfg.trust_remote_code,
         allow_pickle=model_cfg.allow_pickle,
         architecture=model_cfg.architecture, max_context=model_cfg.max_context, ft=ft,
-        prompt_cfg=PromptConfig.model_validate(cfg["prompt"]), train_path=project.path(ft.data.train),
+        prompt_cfg=prompt_cfg, train_path=project.path(ft.data.train),
+        prepare=project_preprocess(project, prompt_cfg) if prompt_cfg.preprocess else None,
         validation_path=project.path(ft.data.validation) if ft.data.validation else None,
         out_dir=run.path, resume_from=resume_from, echo=echo)
+
+
+def _record_overlap(project, run, ft, echo) -> None:
+    """run.yaml `overlap`: eval examples that are also training examples (adapt.train_eval_disjoint)."""
+    from lifecycle.errors import LifecycleError
+    from lifecycle.finetune.overlap import describe, project_overlap
+
+    try:
+        overlap = project_overlap(project, ft.data.train)
+    except LifecycleError as err:  # the eval set is the evaluation's problem; say so, train anyway
+        echo(f"note: train/eval overlap not measured: {str(err).splitlines()[0]}")
+        return
+    run.update_meta(overlap=overlap)
+    if overlap["overlap"]:
+        echo(f"warning: {describe(overlap)}; point data.train (configs/finetune.yaml) at data without them")
 
 
 def _prepare_run(project, req: FinetuneRequest):
@@ -84,6 +103,7 @@ def _prepare_run(project, req: FinetuneRequest):
         waiting = ft_runs.resumable_runs(project)
         run = ft_runs.create_run(project, model_cfg=model_cfg, ft=ft, prompt_cfg=prompt_cfg, argv=req.argv)
         req.echo(f"run {run.id}")
+        _record_overlap(project, run, ft, req.echo)
         for old in waiting:  # a new run never hides an interrupted one
             req.echo(f"note: run {old.id} is {old.status}; `lifecycle finetune --resume --run {old.id}` continues it")
         return run, None
@@ -143,6 +163,10 @@ def finetune(project, req: FinetuneRequest) -> "ft_runs.Run":
             from lifecycle.finetune.evaluation import evaluate_finetune
 
             evaluate_finetune(project, run, req.echo)
+        from lifecycle.finetune.report import write_report
+
+        write_report(run)  # loss curve, tuned vs baseline, links to the eval and compare reports
+        req.echo(f"report: {run.path / 'report.html'}")
         run.finish("complete")
     return run
 

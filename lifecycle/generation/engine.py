@@ -32,7 +32,7 @@ class Generation:
     text: str
     tokens_in: int
     tokens_out: int
-    stopped_by: str  # "eos" | "stop" | "length"
+    stopped_by: str  # "eos" | "stop" | "length" | "cancelled"
     token_ids: list[int] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
@@ -51,12 +51,19 @@ class EngineStats:
     batch_sizes: list[int] = field(default_factory=list)
 
 
+# Optional per request: a prompt object with a `cancel` attribute holding a no-argument callable
+# returning True once its result is no longer wanted (a client that disconnected). The engine polls
+# it every decoding step; the row stops there and comes back with stopped_by "cancelled".
+Cancel = Callable[[], bool]
+
+
 @dataclass
 class _Item:
     index: int
     key: str
     text: str
     ids: list[int]
+    cancel: Cancel | None = None
 
 
 def _text_and_key(prompt: Any, index: int) -> tuple[str, str, bool]:
@@ -67,6 +74,15 @@ def _text_and_key(prompt: Any, index: int) -> tuple[str, str, bool]:
     if not isinstance(text, str):
         raise GenerationError(f"prompt {index}: expected a string or a rendered prompt, got {type(prompt).__name__}")
     return text, str(getattr(prompt, "id", index)), bool(getattr(prompt, "add_special_tokens", True))
+
+
+def _always() -> bool:
+    return True
+
+
+def _cancel_of(prompt: Any) -> Cancel | None:
+    cancel = None if isinstance(prompt, str) else getattr(prompt, "cancel", None)
+    return cancel if callable(cancel) else None
 
 
 class Engine:
@@ -83,6 +99,9 @@ class Engine:
         self.generation_config = to_generation_config(self.settings, loaded.model, loaded.tokenizer)
         self.stats = EngineStats()
         self._cap = self.settings.max_batch_size  # lowered for good after an out-of-memory
+        # A row's greedy output independent of its batch (numerics.py): on for CPU, where serve and
+        # generate must agree byte for byte; GPU kernels have their own shape-dependent reductions.
+        self.batch_invariant = loaded.device.type == "cpu"
         tok = loaded.tokenizer
         if tok.pad_token_id is None:
             raise GenerationError(f"the tokenizer of '{loaded.ref}' has no pad token and no eos token to pad with",
@@ -134,7 +153,7 @@ class Engine:
             ids = tok(text, add_special_tokens=special)["input_ids"]
             if not ids:
                 raise GenerationError(f"prompt '{key}' has no tokens")
-            items.append(_Item(i, key, text, ids))
+            items.append(_Item(i, key, text, ids, _cancel_of(prompt)))
         if not self.loaded.encoder_decoder:
             limit = self.loaded.context_window
             for it in items:
@@ -179,28 +198,38 @@ class Engine:
         import torch
         from transformers import StoppingCriteriaList
 
+        from lifecycle.generation.numerics import MIN_ROWS, invariant_attention
         from lifecycle.generation.stopping import FinishRecorder
 
         tok, model = self.loaded.tokenizer, self.loaded.model
-        enc = tok.pad({"input_ids": [it.ids for it in part]}, padding=True, return_tensors="pt")
+        beams = self.settings.num_beams or 1
+        rows = list(part)
+        if self.batch_invariant and len(rows) * beams < MIN_ROWS:
+            # Matmuls round a lone row (or 2-3 rows) differently from >= 4 rows: pad with copies of
+            # the last row, whose results are dropped (see numerics.py).
+            rows += [part[-1]] * (-(-MIN_ROWS // beams) - len(rows))
+        enc = tok.pad({"input_ids": [it.ids for it in rows]}, padding=True, return_tensors="pt")
         input_ids = enc["input_ids"].to(self.loaded.device)
         attention = enc["attention_mask"].to(self.loaded.device)
         if self.batch_guard is not None:
             self.batch_guard(len(part), int(input_ids.numel()))
-        beams = self.settings.num_beams or 1
         start = 1 if self.loaded.encoder_decoder else input_ids.shape[1]
         recorder = None
         criteria = StoppingCriteriaList()
         if beams == 1:  # beams are reordered every step: per-row bookkeeping is meaningless there
-            recorder = FinishRecorder(tok, batch_size=len(part), start=start, eos_ids=self._eos_ids, stops=self.stops)
+            # Padding rows count as finished from the first step: they never prolong the batch.
+            cancels = [it.cancel for it in part] + [_always] * (len(rows) - len(part))
+            recorder = FinishRecorder(tok, batch_size=len(rows), start=start, eos_ids=self._eos_ids, stops=self.stops,
+                                      cancels=cancels)
             criteria.append(recorder)
         if self.settings.do_sample:
             torch.manual_seed(seed)
-        streamer = self.streamer_factory([it.key for it in part]) if self.streamer_factory and beams == 1 else None
-        with torch.inference_mode():
+        keys = [it.key for it in part] + [None] * (len(rows) - len(part))  # None: a padding row
+        streamer = self.streamer_factory(keys) if self.streamer_factory and beams == 1 else None
+        with torch.inference_mode(), invariant_attention(model, self.batch_invariant):
             if self.loaded.encoder_decoder and tok.padding_side == "right":
-                # The encoder runs once per input, so padding there is pure waste: encode in small
-                # length-sorted groups, then decode the whole batch (where batching pays) at once.
+                # The encoder runs once per input, so padding there is pure waste: encode apart,
+                # then decode the whole batch (where batching pays) at once.
                 out = model.generate(encoder_outputs=self._encode(input_ids, attention), attention_mask=attention,
                                      generation_config=self.generation_config, stopping_criteria=criteria,
                                      streamer=streamer)
@@ -217,12 +246,16 @@ class Engine:
         self.stats.batch_sizes.append(len(part))
         return gens
 
-    # Rows x width per encoder group: small enough that a group holds inputs of similar length.
+    # Rows x width per encoder group when batch_invariant is off: small enough that a group holds
+    # inputs of similar length.
     encoder_group_tokens = 2048
 
     def _encode(self, input_ids, attention):
-        """Encoder outputs for a right-padded batch, computed in groups of similar length, each
-        padded only to its own longest row; rows are padded back with zeros (masked anyway)."""
+        """Encoder outputs for a right-padded batch; rows are padded back with zeros (masked anyway).
+
+        Batch-invariant: every input is encoded alone at its own length, so its encoder states are
+        the same whatever batch it rides in (and no compute goes to padding). Otherwise inputs are
+        encoded in groups of similar length, each padded only to its own longest row."""
         import torch
         from transformers.modeling_outputs import BaseModelOutput
 
@@ -230,14 +263,21 @@ class Engine:
         lengths = attention.sum(dim=1).tolist()
         order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
         hidden = None
+        done: dict[tuple, Any] = {}  # padding rows repeat a real row: encode it once
         start = 0
         while start < len(order):
             width = lengths[order[start]]
-            rows = max(1, self.encoder_group_tokens // max(1, width))
+            rows = 1 if self.batch_invariant else max(1, self.encoder_group_tokens // max(1, width))
             group = order[start:start + rows]
             start += len(group)
             index = torch.tensor(group, device=input_ids.device)
-            states = encoder(input_ids=input_ids[index, :width], attention_mask=attention[index, :width]).last_hidden_state
+            key = tuple(input_ids[group[0], :width].tolist()) if len(group) == 1 else None
+            states = done.get(key) if key is not None else None
+            if states is None:
+                states = encoder(input_ids=input_ids[index, :width],
+                                 attention_mask=attention[index, :width]).last_hidden_state
+                if key is not None:
+                    done[key] = states
             if hidden is None:
                 hidden = states.new_zeros((input_ids.shape[0], input_ids.shape[1], states.shape[-1]))
             hidden[index, :width] = states

@@ -303,9 +303,13 @@ def load_model(ref: str, *, revision: str | None = None, trust_remote_code: bool
     enc_dec = is_encoder_decoder(config) if architecture == "auto" else architecture == "seq2seq"
     dev, torch_dtype = pick_device_dtype(device, dtype)
     auto = AutoModelForSeq2SeqLM if enc_dec else AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its MISSING/UNEXPECTED table: a missing head is our one-line error below
     try:
-        model = auto.from_pretrained(ref, revision=revision, trust_remote_code=trust_remote_code, dtype=torch_dtype,
-                                     **weights)
+        model, info = auto.from_pretrained(ref, revision=revision, trust_remote_code=trust_remote_code,
+                                           dtype=torch_dtype, output_loading_info=True, **weights)
     except Exception as err:
         if _is_unpickling_refusal(err):
             raise refused_pickle(ref, err) from None
@@ -316,6 +320,9 @@ def load_model(ref: str, *, revision: str | None = None, trust_remote_code: bool
         raise ModelLoadError(f"'{ref}' cannot be loaded as a {'seq2seq' if enc_dec else 'causal'} LM: "
                              f"{str(err).splitlines()[0]}",
                              hint="set `architecture:` in configs/model.yaml, or pick a generative model") from err
+    finally:
+        hf_logging.set_verbosity(level)
+    _refuse_new_weights(ref, info, "seq2seq" if enc_dec else "causal")
     model.to(dev)
     model.eval()
     tok = load_tokenizer(ref, revision, trust_remote_code, decoder_only=not enc_dec)
@@ -323,6 +330,19 @@ def load_model(ref: str, *, revision: str | None = None, trust_remote_code: bool
         "weights_only") else [])
     return LoadedModel(model, tok, config, ref, revision, enc_dec, dev, torch_dtype,
                        context_window(config, tok, max_context), consent)
+
+
+def _refuse_new_weights(ref: str, info: dict, kind: str) -> None:
+    """Weights the checkpoint lacks are initialised at random (e.g. BERT loaded as a causal LM gets a
+    fresh LM head): its outputs would be noise written as predictions, so loading stops here."""
+    missing = sorted(info.get("missing_keys") or ())
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise ModelLoadError(
+            f"'{ref}' is not a trained {kind} LM: {len(missing)} weight(s) would be newly initialised at random "
+            f"({shown}), so its outputs would be noise",
+            hint="pick a generative model (encoder-decoder or decoder-only; `lifecycle select` ranks them), or "
+            "fine-tune one; `architecture:` in configs/model.yaml must match the checkpoint")
 
 
 def load_model_from_config(model_cfg) -> LoadedModel:

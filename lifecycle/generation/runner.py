@@ -40,6 +40,8 @@ def prediction_record(prompt: Any, gen: Generation, key: str) -> dict:
     for extra in ("shots_requested", "truncated_tokens", "truncated_field"):
         if hasattr(prompt, extra):
             record[extra] = getattr(prompt, extra)
+    if getattr(prompt, "rag", None) is not None:  # `--rag`: the chunks retrieved for this example
+        record["rag"] = prompt.rag
     return record
 
 

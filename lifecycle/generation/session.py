@@ -73,26 +73,23 @@ def _generation_settings(project, request: GenerateRequest) -> GenerationSetting
 
 
 def _plan(project, request: GenerateRequest) -> _Plan:
-    from lifecycle.data import load_jsonl, prompt_field_types
     from lifecycle.paths import safe_path
-    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config
+    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config, load_prompt_examples
 
     settings = _generation_settings(project, request)
     prompt_cfg = load_prompt_config(project, request.prompt_config, request.prompt_preset)
     data_path = safe_path(dataset_path(project, request.data)).resolve()  # a link out of the project is refused
-    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=request.limit, **prompt_field_types(prompt_cfg))
-    pool, pool_path = _pool(prompt_cfg, project.root)
+    examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=request.limit)
+    pool_path = _pool_path(prompt_cfg, project.root)
     return _Plan(settings, prompt_cfg, project.model_config_for(request.model), data_path, request.limit,
                  examples, pool, pool_path)
 
 
-def _pool(prompt_cfg: PromptConfig, root: Path) -> tuple[list[dict] | None, Path | None]:
-    from lifecycle.prompting.project_inputs import load_shot_pool
-
+def _pool_path(prompt_cfg: PromptConfig, root: Path) -> Path | None:
     if not prompt_cfg.shots.pool:
-        return None, None
+        return None
     p = Path(prompt_cfg.shots.pool)
-    return load_shot_pool(prompt_cfg, root), (p if p.is_absolute() else root / p).resolve()
+    return (p if p.is_absolute() else root / p).resolve()
 
 
 def _build_prompts(plan: _Plan, loaded, k: int):
@@ -155,7 +152,7 @@ def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateRes
 
 
 def _plan_from_run(project, run: Run) -> _Plan:
-    from lifecycle.data import load_jsonl, prompt_field_types
+    from lifecycle.prompting.project_inputs import load_prompt_examples
 
     meta = run.meta
     try:
@@ -173,9 +170,8 @@ def _plan_from_run(project, run: Run) -> _Plan:
     if file_sha256(data_path) != sha:
         raise RunError(f"the dataset {data_path} changed since run {run.id} started (sha256 differs); "
                        "resuming would mix predictions of two datasets", hint="start a new run with `lifecycle generate`")
-    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=cfg.get("limit"), **prompt_field_types(prompt_cfg))
-    pool, pool_path = _pool(prompt_cfg, project.root)
-    return _Plan(settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool, pool_path)
+    examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=cfg.get("limit"))
+    return _Plan(settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool, _pool_path(prompt_cfg, project.root))
 
 
 def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateResult:

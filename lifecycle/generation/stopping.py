@@ -4,7 +4,8 @@ transformers pads a row with `pad_token_id` once it is done, and a model may als
 token for real (T5 uses id 0 for both pad and decoder start), so the number of tokens a row really
 produced cannot be read off the output. This criterion watches every step and records, per row,
 the step at which it finished and why: end-of-sequence, or a stop sequence (which it also enforces,
-so generation stops early instead of running to max_new_tokens)."""
+so generation stops early instead of running to max_new_tokens), or a cancel callback of the row
+returning True (a client gone: the row stops and frees its share of the batch's work once all rows are done)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from transformers import StoppingCriteria
 
 
 class FinishRecorder(StoppingCriteria):
-    def __init__(self, tokenizer, *, batch_size: int, start: int, eos_ids: set[int], stops: list[str]) -> None:
+    def __init__(self, tokenizer, *, batch_size: int, start: int, eos_ids: set[int], stops: list[str],
+                 cancels: list | None = None) -> None:
         self.tokenizer = tokenizer
         self.start = start  # index in input_ids of the first generated token
         self.eos_ids = set(eos_ids)
@@ -21,6 +23,7 @@ class FinishRecorder(StoppingCriteria):
         self.reason = ["length"] * batch_size
         # A stop sequence of n characters spans at most n+1 tokens; decode a short tail, not the whole output.
         self._tail = max((len(s) for s in self.stops), default=0) + 2
+        self.cancels = list(cancels or [None] * batch_size)
 
     def __call__(self, input_ids, scores, **kwargs):
         import torch
@@ -33,6 +36,11 @@ class FinishRecorder(StoppingCriteria):
                 continue
             if token in self.eos_ids:
                 self.finished_at[row], self.reason[row] = step, "eos"
+                continue
+            cancel = self.cancels[row]
+            if cancel is not None and cancel():
+                self.finished_at[row], self.reason[row] = step, "cancelled"
+                done[row] = True
                 continue
             if self.stops:
                 tail = input_ids[row, max(self.start, input_ids.shape[1] - self._tail):].tolist()

@@ -49,6 +49,11 @@ class Method:
     # when the estimator cannot simulate this method on fake tensors: (method, settings changes) to ask instead
     estimate_fallback: Optional[tuple[str, dict]] = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # preference tuning (`lifecycle align dpo`): chosen and rejected run through the policy as one
+    # batch of twice the pairs; `reference` says how the frozen reference model is held
+    pairs: bool = False
+    reference: Optional[Literal["precomputed", "adapter_disabled"]] = None
+    loss: Optional[str] = None  # the align loss (configs/align.yaml dpo.loss) this method trains with
 
     def build_peft_config(self, settings: AdapterSettings):
         if self.peft_config is None:
@@ -56,34 +61,67 @@ class Method:
         return self.peft_config(settings)
 
 
-METHODS: dict[str, Method] = {}
+METHODS: dict[str, Method] = {}  # fine-tuning methods (`lifecycle finetune --method`)
+PREFERENCE_METHODS: dict[str, Method] = {}  # preference tuning (`lifecycle align dpo`); not finetune's
 INFERENCE = "inference"  # the estimator's extra "method": no training step
 
 
 def register_method(method: Method) -> Method:
-    if method.name in METHODS or method.name == INFERENCE:
+    if method.name in METHODS or method.name in PREFERENCE_METHODS or method.name == INFERENCE:
         raise ValueError(f"method '{method.name}' is registered twice")
     if (method.trains == "adapter") != (method.peft_config is not None):
         raise ValueError(f"method '{method.name}': an adapter method needs a peft config builder (and only it)")
-    METHODS[method.name] = method
+    if method.pairs != (method.reference is not None):
+        raise ValueError(f"method '{method.name}': a preference method says how its reference model is held")
+    (PREFERENCE_METHODS if method.pairs else METHODS)[method.name] = method
     return method
 
 
 def method_names() -> list[str]:
+    """Fine-tuning methods: what `lifecycle finetune --method` and configs/finetune.yaml take."""
     return list(METHODS)
 
 
+def preference_method_names() -> list[str]:
+    return list(PREFERENCE_METHODS)
+
+
 def estimator_methods() -> list[str]:
-    """What `lifecycle models estimate --method` takes: inference and every registered method."""
-    return [INFERENCE, *METHODS]
+    """What `lifecycle models estimate --method` takes: inference, every fine-tuning and preference method."""
+    return [INFERENCE, *METHODS, *PREFERENCE_METHODS]
 
 
 def get_method(name: str) -> Method:
+    """A fine-tuning method's record (`lifecycle finetune`, configs/finetune.yaml): a preference
+    method is refused here, so that nothing fine-tunes under its name."""
+    if isinstance(name, str) and name in PREFERENCE_METHODS:
+        raise ConfigError(f"'{name}' is a preference-tuning method, not a fine-tuning method",
+                          hint="train it with `lifecycle align dpo` (configs/align.yaml dpo.loss / dpo.method); "
+                               f"fine-tuning methods: {', '.join(METHODS)}")
     try:
         return METHODS[name]
     except (KeyError, TypeError):
         raise ConfigError(did_you_mean(str(name), method_names(), kind="fine-tuning method"),
                           hint=f"methods: {', '.join(METHODS)}") from None
+
+
+def get_estimator_method(name: str) -> Method:
+    """A fine-tuning or preference method's record: what the memory estimator models."""
+    try:
+        return METHODS[name] if name in METHODS else PREFERENCE_METHODS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(did_you_mean(str(name), [*METHODS, *PREFERENCE_METHODS], kind="method"),
+                          hint=f"fine-tuning methods: {', '.join(METHODS)}; preference methods: "
+                               f"{', '.join(PREFERENCE_METHODS)}") from None
+
+
+def preference_method_for(loss: str, policy: str) -> Method:
+    """The registered preference method of an align run (configs/align.yaml dpo.loss and dpo.method)."""
+    for m in PREFERENCE_METHODS.values():
+        if m.loss == loss and (m.trains == "full") == (policy == "full"):
+            return m
+    raise ConfigError(f"no preference method trains loss '{loss}' with a {policy} policy",
+                      hint=f"preference methods: {', '.join(PREFERENCE_METHODS)}")
 
 
 class _Mergeable:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lifecycle.methods.lora import LORA_TARGETS
-from lifecycle.methods.registry import get_method
+from lifecycle.methods.registry import get_estimator_method as get_method  # preference methods adapt layers too
 
 
 def _peft_default(mapping_name: str, model_type: str) -> list[str] | None:

@@ -160,7 +160,8 @@ def build_prompts(examples: list[dict], cfg: PromptConfig, tokenizer, *, k: int 
             id=ex_id, text=text, n_tokens=n, shots_used=len(chosen),
             shot_ids=[str(s[cfg.id_field]) for s in chosen], truncated=cut_tokens > 0,
             truncated_tokens=cut_tokens, reference=ex.get(cfg.target_field), shots_requested=k,
-            truncated_field=cut_field if cut_tokens else None, add_special_tokens=not r.chat, chat=r.chat))
+            truncated_field=cut_field if cut_tokens else None, add_special_tokens=not r.chat, chat=r.chat,
+            rag=ex.get("rag") if isinstance(ex.get("rag"), dict) else None))
     if too_long:
         raise _too_long_error(too_long, len(examples), k, policy, limit, how)
     return out

@@ -29,6 +29,35 @@ class PromptInputs:
     def limit(self) -> int:
         return self.context_window - (0 if self.encoder_decoder else self.reserve_tokens)
 
+    def build(self, k: int, *, examples: list[dict] | None = None, tokenizer=None, context_window: int | None = None,
+              encoder_decoder: bool | None = None, cfg: PromptConfig | None = None, pool: list[dict] | None = None):
+        """The prompts for K shots: the one call every command makes (prompt render, generate, eval,
+        the fine-tune evaluation, serve bench, quantize). A loaded model's tokenizer and window may
+        stand in for the config-only ones; `examples` for a subset."""
+        from lifecycle.prompting.builder import build_prompts
+
+        return build_prompts(self.examples if examples is None else examples, cfg or self.cfg,
+                             tokenizer if tokenizer is not None else self.tokenizer, k=k,
+                             context_window=context_window if context_window is not None else self.context_window,
+                             reserve_tokens=self.reserve_tokens, pool=self.pool if pool is None else pool,
+                             encoder_decoder=self.encoder_decoder if encoder_decoder is None else encoder_decoder)
+
+    def example(self, example_id: str | None) -> dict:
+        """One example by id (the first when None); an unknown id names the closest ones."""
+        from lifecycle.errors import PromptError, did_you_mean
+
+        if example_id is None:
+            return self.examples[0]
+        by_id = {ex[self.cfg.id_field]: ex for ex in self.examples}
+        if example_id not in by_id:
+            raise PromptError(f"{self.data_path}: {did_you_mean(example_id, by_id, kind='example id')}")
+        return by_id[example_id]
+
+    def render_one(self, example_id: str | None, k: int):
+        """The prompt of one example with K shots drawn from the rest of the data (or shots.pool)."""
+        chosen = self.example(example_id)
+        return self.build(k, examples=[chosen], pool=self.pool if self.pool is not None else self.examples)[0]
+
     def budget_text(self) -> str:
         if self.encoder_decoder:
             return f"{self.limit} tokens (context window {self.context_window}; encoder-decoder)"
@@ -61,6 +90,18 @@ def dataset_path(project, data: str | Path | None = None) -> Path:
     return project.path(project.manifest.data.sample)
 
 
+def load_prompt_examples(project, cfg: PromptConfig, path: Path, *, limit: int | None = None
+                         ) -> tuple[list[dict], list[dict] | None]:
+    """(examples, shot pool) as every prompt sees them: loaded by the one data loader, then through
+    the project's `preprocess` function when configs/prompt.yaml names one."""
+    from lifecycle.data import load_jsonl, prompt_field_types
+    from lifecycle.prompting.preprocess import project_preprocess
+
+    prepare = project_preprocess(project, cfg)
+    examples = load_jsonl(path, id_field=cfg.id_field, limit=limit, **prompt_field_types(cfg))
+    return prepare(examples), prepare(load_shot_pool(cfg, project.root))
+
+
 def load_shot_pool(cfg: PromptConfig, root: str | Path) -> list[dict] | None:
     """The examples of `shots.pool` (relative to the project root), or None to draw from the dataset."""
     from lifecycle.data import load_jsonl, prompt_field_types
@@ -82,13 +123,11 @@ def load_prompt_inputs(project, *, model: str | None = None, config: str | Path 
                        preset: str | None = None, data: str | Path | None = None,
                        limit: int | None = None) -> PromptInputs:
     from lifecycle.config.generation import GenerationSettings
-    from lifecycle.data import load_jsonl, prompt_field_types
     from lifecycle.generation.loading import context_window, is_encoder_decoder, load_model_config, load_tokenizer
 
     cfg = load_prompt_config(project, config, preset)
     path = dataset_path(project, data)
-    examples = load_jsonl(path, id_field=cfg.id_field, limit=limit, **prompt_field_types(cfg))
-    pool = load_shot_pool(cfg, project.root)
+    examples, pool = load_prompt_examples(project, cfg, path, limit=limit)
     model_cfg = project.model_config()
     ref = _model_ref(project, model, model_cfg)
     revision = None if model else model_cfg.revision

@@ -20,6 +20,7 @@ class RenderedPrompt:
     truncated_field: str | None = None
     add_special_tokens: bool = True  # False for chat-templated text (the template holds them already)
     chat: bool = False
+    rag: dict | None = None  # `--rag`: the chunks retrieved for the example (ids, scores, used/dropped)
 
     @property
     def encode_kwargs(self) -> dict:

@@ -17,7 +17,7 @@ from lifecycle.config.prompt import PromptConfig
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import PromptError
 from lifecycle.rag.index import IndexError_, freshness
-from lifecycle.rag.metrics import groundedness_scores, metrics_doc, retrieval_scores
+from lifecycle.evaluation.grounding import metrics_doc
 from lifecycle.rag.project import RagSetup
 from lifecycle.runs.store import Run, RunStore, file_sha256
 
@@ -42,11 +42,16 @@ def format_context(hits, n: int) -> str:
 
 def fit_context(template: str, question: str, hits, count, limit: int) -> tuple[int, int]:
     """(chunks used, tokens) for the most chunks whose prompt fits `limit` tokens."""
+    return fit_example(template, {"question": question}, hits, count, limit)
+
+
+def fit_example(template: str, example: dict, hits, count, limit: int) -> tuple[int, int]:
+    """fit_context for a template reading any of the example's fields plus {context}."""
     from lifecycle.prompting.template import render_template
 
     n = len(hits)
     while True:
-        tokens = count(render_template(template, {"question": question, "context": format_context(hits, n)}))
+        tokens = count(render_template(template, {**example, "context": format_context(hits, n)}))
         if tokens <= limit or n == 0:
             return n, tokens
         n -= 1
@@ -77,14 +82,13 @@ def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = No
     from lifecycle.generation.engine import Engine
     from lifecycle.prompting import build_prompts
     from lifecycle.rag.qa import load_qa
-    from lifecycle.rag.retrieve import Retriever
 
     project, cfg = setup.project, setup.cfg
     fr = freshness(setup.docs_dir, setup.index_dir, cfg, setup.tokenizer_ref())
     if not fr.fresh:
         raise IndexError_(f"{setup.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
     questions = load_qa(setup.qa_path, limit)
-    retriever = Retriever(setup.index_dir, cfg)
+    retriever = setup.retriever()
     mode = retriever.resolve_mode(mode)
     k = k or cfg.retrieval.k
     hits = retriever.search_many([q.question for q in questions], k, mode)
@@ -176,15 +180,13 @@ def _score(records, questions, hits, cfg, k: int, samples: int):
 
     answers = [r["prediction"] for r in records]
     refs = [q.answers or [ABSTAIN_REFERENCE] for q in questions]
-    passages = [[x.chunk["text"] for x in h] for h in hits]
-    scores = dict(compute_metrics(["exact_match", "token_f1"], answers, refs))
-    scores.update(groundedness_scores(answers, passages, [q.answerable for q in questions],
-                                      threshold=cfg.eval.support_threshold, citations=cfg.eval.citations))
-    scores.update(retrieval_scores([[x.chunk for x in h] for h in hits], [q.gold for q in questions],
-                                   sorted({1, k})))
+    context = {"passages": [[x.chunk["text"] for x in h] for h in hits], "answerable": [q.answerable for q in questions],
+               "retrieved": [[x.chunk for x in h] for h in hits], "gold": [q.gold for q in questions]}
+    names = ["exact_match", "token_f1", "support_precision",
+             ("unsupported_answer_rate", {"threshold": cfg.eval.support_threshold}), "abstention_rate",
+             *(["citation_validity"] if cfg.eval.citations else []), *(f"recall_at_{n}" for n in sorted({1, k})), "mrr"]
+    scores = dict(compute_metrics(names, answers, refs, context=context))
     doc = metrics_doc(scores, samples=samples)
-    for m in ("exact_match", "token_f1"):
-        doc["metrics"][m]["higher_is_better"] = True
     doc["n"] = len(records)
     doc["chunks_used"] = {"mean": float(mean_scores([r["chunks_used"] for r in records]).value),
                           "dropped_total": int(sum(r["chunks_dropped"] for r in records))}

@@ -210,7 +210,7 @@ def _check_unique(chunks: list[dict], keep, by_source) -> None:
 def _write_bm25(index_dir: Path, chunks: list[dict]) -> None:
     import bm25s
 
-    from lifecycle.rag.text import index_tokens
+    from lifecycle.evaluation.lexical import index_tokens
 
     retriever = bm25s.BM25()
     retriever.index([index_tokens(c["text"]) or ["<empty>"] for c in chunks], show_progress=False)

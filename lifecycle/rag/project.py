@@ -21,6 +21,15 @@ class RagSetup:
     index_dir: Path
     qa_path: Path
 
+    def retriever(self):
+        """A Retriever over the project's index, with the project's hooks (configs/rag.yaml `hooks:`)."""
+        from lifecycle.rag.hooks import load_hooks
+        from lifecycle.rag.retrieve import Retriever
+
+        hooks = load_hooks(self.project, self.cfg) if (self.cfg.hooks.rewrite_query or self.cfg.hooks.filter_chunks) \
+            else None
+        return Retriever(self.index_dir, self.cfg, hooks=hooks)
+
     def tokenizer_ref(self) -> str | None:
         """configs/model.yaml's model (a project-relative folder resolved); None without the file."""
         if self.cfg.chunk.tokenizer:
@@ -67,8 +76,9 @@ def install_samples(setup: RagSetup, *, overwrite: bool = False) -> list[Path]:
 
 
 SAMPLE_CONFIG = """\
-# Used by: lifecycle rag index / query / eval  (schema: lifecycle/schemas/rag.schema.json)
+# Used by: lifecycle rag index / query / eval  (schema: .lifecycle/schemas/rag.schema.json)
 # Every key has a default; these are the ones teams change first.
+enabled: true        # the project uses retrieval: `lifecycle check integrate` gates on the index and on RAG vs no RAG
 docs: data/docs
 index_dir: .lifecycle/rag
 chunk:

@@ -46,9 +46,10 @@ def check_query(query: str, max_chars: int) -> str:
 
 
 class Retriever:
-    def __init__(self, index_dir: Path, cfg: RagConfig) -> None:
+    def __init__(self, index_dir: Path, cfg: RagConfig, hooks=None) -> None:
         import bm25s
 
+        self.hooks = hooks  # lifecycle.rag.hooks.Hooks: the project's query rewrite / chunk filter
         self.index_dir = index_dir
         self.cfg = cfg
         self.manifest = require_index(index_dir)
@@ -79,7 +80,7 @@ class Retriever:
 
     # ------------------------------------------------------------------ retrievers
     def _bm25(self, queries: list[str], k: int) -> list[list[tuple[int, float]]]:
-        from lifecycle.rag.text import index_tokens
+        from lifecycle.evaluation.lexical import index_tokens
 
         k = min(k, len(self.chunks))
         toks = [index_tokens(q) or ["<empty>"] for q in queries]
@@ -110,7 +111,15 @@ class Retriever:
         k = k or self.cfg.retrieval.k
         for q in queries:
             check_query(q, self.cfg.retrieval.max_query_chars)
-        mode = self.resolve_mode(mode)
+        asked = queries
+        if self.hooks is not None:
+            queries = [check_query(self.hooks.query(q), self.cfg.retrieval.max_query_chars) for q in queries]
+        hits = self._search(queries, k, self.resolve_mode(mode))
+        if self.hooks is not None:
+            hits = [self.hooks.chunks(q, h) for q, h in zip(asked, hits)]
+        return hits
+
+    def _search(self, queries: list[str], k: int, mode: str) -> list[list[Hit]]:
         if mode == "bm25":
             return [self._hits(r, "bm25") for r in self._bm25(queries, k)]
         if mode == "dense":

@@ -29,6 +29,21 @@ class ProjectView:
         return self.answers.task.value
 
     @property
+    def eval_yaml(self) -> str:
+        """configs/eval.yaml, rendered by the one renderer `lifecycle eval init` uses."""
+        from lifecycle.config.eval import EvalConfig
+        from lifecycle.evaluation.eval_init import CUSTOM_METRIC, eval_config_data, render_eval_config
+        from lifecycle.prompting.template import template_fields
+
+        m = self.manifest
+        data = eval_config_data(
+            task=self.task, sample=m.data.sample, id_field="id", inputs=template_fields(self.spec.template),
+            target_field=self.spec.reference_field, prompt_file=m.adaptation.prompt,
+            generation_file=m.adaptation.generation, success=m.scope.success, n_examples=None,
+            custom=[{**CUSTOM_METRIC, "function": f"{m.project.package}.{CUSTOM_METRIC['function']}"}])
+        return render_eval_config(EvalConfig.model_validate(data), preset="greedy")
+
+    @property
     def targets(self) -> list[dict[str, Any]]:
         success = self.manifest.scope.success
         return [{"metric": success.metric, "value": success.target, "higher_is_better": success.higher_is_better}]

@@ -16,8 +16,9 @@ from lifecycle.serve.batcher import Batcher, Job
 from lifecycle.serve.metrics import Metrics
 from lifecycle.serve.protocol import APIError, ChatRequest, CompletionRequest
 
-_FINISH = {"eos": "stop", "stop": "stop", "length": "length"}
+_FINISH = {"eos": "stop", "stop": "stop", "length": "length", "cancelled": "stop"}  # cancelled: its client is gone
 MAX_PROMPTS = 32  # prompts in one /v1/completions list
+KEEPALIVE_S = 1.0  # an SSE comment this often while a streamed request waits
 
 
 def _validation_message(err) -> tuple[str, str | None]:
@@ -135,13 +136,36 @@ class ServerState:
                     return value
                 if kind == "error":
                     raise _engine_error(value)
+                if kind == "cancelled":
+                    raise APIError(499, "the client closed the request", code="client_closed")
         except asyncio.TimeoutError:
-            job.cancelled = True
+            self.batcher.cancel(job)
             raise APIError(504, f"generation did not finish within {self.cfg.request_timeout_s:g} s",
                            type="timeout_error", code="timeout") from None
         except BaseException:
-            job.cancelled = True
+            self.batcher.cancel(job)
             raise
+
+    async def results(self, request, jobs: list[Job]) -> list:
+        """Every job's Generation; if the client disconnects meanwhile, its jobs are cancelled (queued
+        ones leave the queue, a batch of only them stops) and the request ends with 499."""
+        watcher = asyncio.create_task(self._watch_disconnect(request, jobs))
+        try:
+            return await asyncio.gather(*(self.result(j) for j in jobs))
+        finally:
+            watcher.cancel()
+            for job in jobs:  # a failed sibling (timeout, error) frees the others' slots too
+                self.batcher.cancel(job)
+
+    async def _watch_disconnect(self, request, jobs: list[Job]) -> None:
+        # The body is read, so the next ASGI message is the disconnect (uvicorn sends it when the
+        # peer closes the connection).
+        while True:
+            message = await request.receive()
+            if message.get("type") == "http.disconnect":
+                for job in jobs:
+                    self.batcher.cancel(job)
+                return
 
 
 def _engine_error(err: Exception) -> APIError:
@@ -237,8 +261,11 @@ def create_app(served, cfg):
                     raise APIError(504, f"generation did not finish within {cfg.request_timeout_s:g} s",
                                    type="timeout_error", code="timeout")
                 try:
-                    kind, value = await asyncio.wait_for(job.events.get(), left)
+                    kind, value = await asyncio.wait_for(job.events.get(), min(left, KEEPALIVE_S))
                 except asyncio.TimeoutError:
+                    # an SSE comment while waiting: clients ignore it, and a closed connection shows
+                    # up here (the send fails) instead of only at the first token
+                    yield ": keep-alive\n\n"
                     continue
                 if kind == "delta":
                     sent.sent += value
@@ -248,6 +275,8 @@ def create_app(served, cfg):
                     yield f"data: {json.dumps(chunk(value, None))}\n\n"
                 elif kind == "error":
                     raise _engine_error(value)
+                elif kind == "cancelled":
+                    return
                 else:
                     gen = value
                     rest = sent.finish(gen.text)
@@ -265,8 +294,8 @@ def create_app(served, cfg):
             state.metrics.inc("requests_total", endpoint=endpoint, status=str(err.status))
             yield f"data: {json.dumps(err.body())}\n\n"
             yield "data: [DONE]\n\n"
-        finally:  # the client went away (or we finished): a queued job gives up its slot
-            job.cancelled = True
+        finally:  # the client went away: its job leaves the queue, or its batch may stop (no-op once done)
+            state.batcher.cancel(job)
 
     def sse(gen) -> StreamingResponse:
         return StreamingResponse(gen, media_type="text/event-stream",
@@ -334,7 +363,7 @@ def create_app(served, cfg):
             include = bool(req.stream_options and req.stream_options.include_usage)
             return sse(stream_events(job, t0, endpoint, chunk, include))
         jobs = make_jobs([(t, True) for t in texts], req.n, settings, stops, group, False)
-        gens = await asyncio.gather(*(state.result(j) for j in jobs))
+        gens = await state.results(request, jobs)
         account(endpoint, t0, gens)
         body = envelope("text_completion", rid, created)
         body["choices"] = [{"index": i, "text": g.text, "finish_reason": _FINISH[g.stopped_by], "logprobs": None}
@@ -375,7 +404,7 @@ def create_app(served, cfg):
             include = bool(req.stream_options and req.stream_options.include_usage)
             return sse(stream_events(job, t0, endpoint, chunk, include))
         jobs = make_jobs([(text, special)], req.n, settings, stops, group, False)
-        gens = await asyncio.gather(*(state.result(j) for j in jobs))
+        gens = await state.results(request, jobs)
         account(endpoint, t0, gens)
         body = envelope("chat.completion", rid, created)
         body["choices"] = [{"index": i, "message": {"role": "assistant", "content": g.text},

@@ -5,8 +5,11 @@ more jobs with the same generation settings (the same `group`) until `max_batch_
 and runs them through one Engine (one per group, cached) in a single `generate` call. Results and
 streamed text go back to the job's asyncio queue with `call_soon_threadsafe`.
 
-A job whose client went away before its batch started is dropped (its slot goes to the next one);
-once a batch runs, the rows finish together (transformers cannot drop a row mid-generate)."""
+A job whose client went away (`Batcher.cancel`) before its batch started is dropped: its slot goes
+to the next one. During a batch, the Engine polls each job's `cancel()` every decoding step and
+stops that row (an Engine that has this hook); and the batch's streamer, which sees every step too,
+stops `generate` outright once every job of the batch is cancelled, so the worker takes the next
+batch at once (with or without the hook)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from lifecycle.serve.metrics import Metrics
 _ENGINE_CACHE = 16  # distinct generation settings kept warm
 
 
-@dataclass
+@dataclass(eq=False)  # jobs are compared by identity (queue removal)
 class Job:
     id: str
     text: str
@@ -35,7 +38,13 @@ class Job:
     events: asyncio.Queue = field(default_factory=asyncio.Queue)
     enqueued: float = field(default_factory=time.perf_counter)
     started: float | None = None
+    finished: bool = False
     cancelled: bool = False
+
+    def cancel(self) -> bool:
+        """Polled by the Engine every decoding step (its per-request `cancel` hook): True once the
+        client is gone, and the row stops there (stopped_by "cancelled")."""
+        return self.cancelled
 
     def post(self, kind: str, value: Any) -> None:
         try:
@@ -74,20 +83,30 @@ class StreamText:
         return delta
 
 
+class Abandoned(Exception):
+    """Raised from inside `generate` (by the batch's streamer) when every client of the batch left."""
+
+
 class _RowStreamer:
     """A transformers streamer for a whole batch: the first put() is the prompt (or the decoder's
-    start token), then one token per row per step."""
+    start token), then one token per row per step. It streams text to the jobs that stream, and
+    stops the batch (raises Abandoned) once every job in it is cancelled."""
 
     def __init__(self, jobs: list[Job | None], tokenizer, metrics: Metrics) -> None:
+        self.jobs = [job for job in jobs if job is not None]
         self.rows = [(job, StreamText(tokenizer, job.stops)) if job is not None and job.stream else None for job in jobs]
         self.metrics = metrics
         self.first = True
         self.done = [False] * len(jobs)
+        self.steps = 0
 
     def put(self, value) -> None:
+        if self.jobs and all(job.cancelled for job in self.jobs):
+            raise Abandoned(f"all {len(self.jobs)} clients of the batch left after {self.steps} steps")
         if self.first:
             self.first = False
             return
+        self.steps += 1
         tokens = value.reshape(-1).tolist()
         for row, token in enumerate(tokens):
             entry = self.rows[row] if row < len(self.rows) else None
@@ -129,6 +148,24 @@ class Batcher:
     @property
     def depth(self) -> int:
         return len(self._pending)
+
+    def cancel(self, job: Job) -> None:
+        """The job's client went away: drop it from the queue, or let its running batch stop early."""
+        if job.cancelled or job.finished:  # already gone, or answered: nothing is running for it
+            job.cancelled = True
+            return
+        job.cancelled = True
+        with self._cv:
+            queued = any(j is job for j in self._pending)
+            if queued:
+                self._pending = [j for j in self._pending if j is not job]
+                self.metrics.set_queue(len(self._pending), self.running)
+            self._cv.notify_all()
+        if job.started is None or queued:
+            self.metrics.inc("cancelled_total", stage="queued")
+        else:
+            self.metrics.inc("cancelled_total", stage="running")
+        job.post("cancelled", None)
 
     def submit(self, job: Job) -> bool:
         """Queue a job; False when the queue is full or the server is shutting down."""
@@ -194,17 +231,22 @@ class Batcher:
             engine = self._engine(batch[0])
             by_key = {job.id: job for job in batch}
             tokenizer = self.served.loaded.tokenizer
-            if any(job.stream for job in batch):
-                engine.streamer_factory = lambda keys: _RowStreamer([by_key.get(k) for k in keys], tokenizer, self.metrics)
-            else:
-                engine.streamer_factory = None
+            # always a streamer: it is the per-step hook that stops a batch nobody waits for any more
+            engine.streamer_factory = lambda keys: _RowStreamer([by_key.get(k) for k in keys], tokenizer, self.metrics)
             results = engine.generate(batch)
+        except Abandoned:
+            self.metrics.inc("abandoned_batches_total")
         except Exception as err:  # one bad batch must not stop the server: each job gets the error
             for job in batch:
+                job.finished = True
                 job.post("error", err)
         else:
+            if results and all(g.stopped_by == "cancelled" for g in results):  # the engine stopped every row
+                self.metrics.inc("abandoned_batches_total")
             for job, gen in zip(batch, results):
-                job.post("done", gen)
+                job.finished = True
+                if gen.stopped_by != "cancelled":  # nobody waits for a cancelled row's part-answer
+                    job.post("done", gen)
         finally:
             with self._cv:
                 self.running = 0

@@ -19,6 +19,8 @@ COUNTERS = {
     "requests_total": "Requests answered, by endpoint and HTTP status.",
     "prompt_tokens_total": "Prompt tokens processed.",
     "generation_tokens_total": "Tokens generated.",
+    "cancelled_total": "Requests whose client went away, by where they were (queued or running).",
+    "abandoned_batches_total": "Batches stopped mid-generation because every client in them left.",
 }
 
 

@@ -8,15 +8,15 @@ with the run id and a content hash of the weights (the artifact that is served, 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lifecycle.artifacts import weight_files, weights_hash  # noqa: F401  (part of this module's API)
 from typing import Any
 
 from lifecycle.errors import RunError
 
 SERVABLE_KINDS = ("finetune", "merge", "quantize")
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
 @dataclass
@@ -34,21 +34,6 @@ class ServedModel:
     def describe(self) -> dict:
         return {"name": self.name, "base": self.base, "run": self.run_id, "run_kind": self.run_kind,
                 "weights_sha256": self.weights_sha256, **self.extra}
-
-
-def weights_hash(folder: str | Path) -> str | None:
-    """sha256 over the weight files of a model folder (names and bytes, sorted); None if it is no folder."""
-    root = Path(folder)
-    if not root.is_dir():
-        return None
-    h = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
-    for p in files:
-        h.update(p.relative_to(root).as_posix().encode())
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest() if files else None
 
 
 def _project_settings(project):
@@ -116,5 +101,9 @@ def load_served(project, *, run: str | None = None, model: str | None = None, na
     served_name = name or (model or project.manifest.selection.model or model_cfg.model)
     if Path(str(served_name)).expanduser().is_dir():  # a local folder: its name, not the machine's path
         served_name = Path(str(served_name)).expanduser().resolve().name
+    from lifecycle.serve.identity import model_folder
+
+    # a hub model is hashed from its cached snapshot, so it can be matched with the evaluated one too
+    folder = model_folder(model_cfg.model, model_cfg.revision, root=project.root)
     return ServedModel(loaded, str(served_name), model_cfg.model, None, None, prompt_cfg, settings,
-                       weights_hash(model_cfg.model))
+                       weights_hash(folder))

@@ -3,6 +3,9 @@
     template did not change it              -> left as it is (whatever you did to it)
     you did not change it                   -> the new version            (updated / added / removed)
     both changed                            -> three-way merge            (merged / conflict, markers in the file)
+                                               lifecycle.yaml and configs/**/*.yaml key by key (yaml_merge),
+                                               falling back to lines when that cannot decide: "merged (yaml)"
+                                               or "merged (text)" in the summary says which
     you deleted it, the template changed it -> left deleted               (conflict: reported, nothing written)
     the template removed it, you changed it -> yours kept                 (conflict: reported)
     user-owned (data/, runs/, attestations) -> never touched              (reported when the template changed it)
@@ -27,6 +30,7 @@ from lifecycle.scaffold.render import tree_hashes
 from lifecycle.upgrade.history import TemplateSet, UpgradeError, render_tree, shipped, version_key
 from lifecycle.upgrade.merge import Engine, has_markers, merge_text
 from lifecycle.upgrade.migrations import migrate_text, schema_version_of
+from lifecycle.upgrade.yaml_merge import merge_yaml, yaml_problem
 
 RECORD = ".lifecycle/template.yaml"
 STATE = ".lifecycle/upgrade.yaml"
@@ -47,6 +51,7 @@ class FileResult:
     write: Optional[bytes] = None
     delete: bool = False
     markers: bool = False   # the conflict is marked inside the file (resolved once the markers are gone)
+    merge: Optional[str] = None   # "yaml" (key by key) or "text" (line by line) when both sides changed it
 
 
 @dataclass
@@ -70,7 +75,8 @@ class Plan:
         for action in ACTIONS[:-2]:
             for f in self.files:
                 if f.action == action:
-                    lines.append(f"  {action:10} {f.path}" + (f": {f.detail}" if f.detail else ""))
+                    label = f"{action} ({f.merge})" if f.merge else action
+                    lines.append(f"  {label:10} {f.path}" + (f": {f.detail}" if f.detail else ""))
         counts = self.counts()
         quiet = [f"{counts[a]} {a}" for a in ("same", "unchanged") if counts.get(a)]
         if quiet:
@@ -136,6 +142,7 @@ class _Ctx:
     engine: Engine
     target_schema: Optional[int]
     recorded: dict   # sha256 per file as `lifecycle new` (or the last upgrade) wrote it
+    by_key: bool = True   # YAML files key by key first (False: lines only, the baseline benchmarks compare with)
 
 
 def _merge(ctx: _Ctx, rel: str, o: bytes, b: Optional[bytes], t: bytes) -> FileResult:
@@ -147,22 +154,31 @@ def _merge(ctx: _Ctx, rel: str, o: bytes, b: Optional[bytes], t: bytes) -> FileR
         # Both sides at the target schema first: a renamed field then merges as a value change.
         ours = migrate_text(ours, ctx.target_schema, where=str(ctx.root / rel))
         base = migrate_text(base, ctx.target_schema, where=f"template {ctx.labels[1]} {rel}")
+    why = ""
+    if ctx.by_key and _is_yaml(rel) and len({ours, base, theirs}) == 3:
+        # Key by key first: neighbouring edits by you and by the template do not collide there.
+        ym = merge_yaml(ours, base if b is not None else None, theirs)
+        if ym.text is not None:
+            data = ym.text.encode("utf-8")
+            if ym.kept:
+                return FileResult(rel, "conflict", "merged key by key, but " + "; ".join(ym.kept), conflict=True,
+                                  write=data, merge="yaml")
+            return FileResult(rel, "merged", "your edits and the template's, combined key by key", write=data,
+                              merge="yaml")
+        why = f" (not merged as YAML: {ym.reason})"
     merged = merge_text(ours, base, theirs, labels=ctx.labels, engine=ctx.engine)
     data = merged.text.encode("utf-8")
+    how = "text" if merged.engine != "none" else None
     if merged.conflicts:
-        return FileResult(rel, "conflict", f"{merged.conflicts} conflicting hunk(s) marked in the file",
-                          conflict=True, write=data, markers=True)
+        return FileResult(rel, "conflict", f"{merged.conflicts} conflicting hunk(s) marked in the file{why}",
+                          conflict=True, write=data, markers=True, merge=how)
     if _is_yaml(rel):
-        import yaml
-
-        try:
-            yaml.safe_load(merged.text)
-        except yaml.YAMLError as err:
-            line = getattr(getattr(err, "problem_mark", None), "line", None)
-            where = f" (line {line + 1})" if line is not None else ""
-            return FileResult(rel, "conflict", f"merged, but the result is not valid YAML{where}: fix it by hand",
-                              conflict=True, write=data)
-    return FileResult(rel, "merged", "your edits and the template's, combined", write=data)
+        problem = yaml_problem(merged.text)   # ruamel: a key both sides added twice is an error, not "last wins"
+        if problem:
+            return FileResult(rel, "conflict", f"merged line by line, but the result {problem}{why}: fix it by hand",
+                              conflict=True, write=data, merge=how)
+    return FileResult(rel, "merged", f"your edits and the template's, combined line by line{why}", write=data,
+                      merge=how)
 
 
 def _decide(ctx: _Ctx, rel: str, b: Optional[bytes], t: Optional[bytes]) -> FileResult:
@@ -207,8 +223,9 @@ def _rendered(folder: Path, answers, chosen: bool, cache: Optional[dict]) -> dic
 
 
 def plan_upgrade(root: str | Path, *, templates: Optional[TemplateSet] = None, to: Optional[str] = None,
-                 engine: Engine = "auto", cache: Optional[dict] = None) -> Plan:
-    """`cache` (any dict) keeps rendered trees across calls: many projects against the same templates."""
+                 engine: Engine = "auto", cache: Optional[dict] = None, by_key: bool = True) -> Plan:
+    """`cache` (any dict) keeps rendered trees across calls: many projects against the same templates.
+    `by_key=False` merges YAML files line by line only (what upgrades did before yaml_merge)."""
     root = Path(root).resolve()
     record = read_record(root)
     templates = templates or shipped()
@@ -230,7 +247,7 @@ def plan_upgrade(root: str | Path, *, templates: Optional[TemplateSet] = None, t
     base, theirs = (_rendered(templates.folder(v), answers, chosen, cache) for v in (frm, to))
     target_schema = schema_version_of(theirs.get("lifecycle.yaml", b"").decode("utf-8", "replace"))
     recorded = record.get("files") if isinstance(record.get("files"), dict) else {}
-    ctx = _Ctx(root, ("yours", f"template {frm}", f"template {to}"), engine, target_schema, recorded)
+    ctx = _Ctx(root, ("yours", f"template {frm}", f"template {to}"), engine, target_schema, recorded, by_key)
     plan.template_files = tree_hashes(theirs)
     plan.files = [_decide(ctx, rel, base.get(rel), theirs.get(rel)) for rel in sorted(set(base) | set(theirs))]
     return plan

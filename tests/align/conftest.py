@@ -52,3 +52,25 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def add_align_eval_run():
+    """add_align_eval_run(root, model_ref, value=, ci=) -> a complete eval Run of that model on the
+    project's eval set, laid out as lifecycle/evaluation/runner.py writes it (same eval key)."""
+    from lifecycle.evaluation.runner import prepare
+    from lifecycle.project import Project
+    from lifecycle.runs.store import RunStore
+
+    def add(root, model_ref: str, value: float = 0.3, ci=(0.25, 0.35), metric: str = "rougeL"):
+        project = Project(root)
+        ctx = prepare(project)
+        run = RunStore(project.runs_dir).create(
+            "eval", config={"shots": 0}, model={"id": model_ref}, dataset=ctx.evalset.describe(),
+            extra={"eval": {"eval_key": ctx.eval_key, "shots": 0, "role": "base", "decoding": "greedy"}})
+        run.write_metrics({"n": 8, "metrics": {metric: {"value": value, "ci": list(ci), "n": 8,
+                                                        "higher_is_better": True, "aggregation": "mean"}}})
+        run.finish()
+        return run
+
+    return add

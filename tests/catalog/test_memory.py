@@ -209,7 +209,7 @@ def test_components_follow_the_method():
 @pytest.mark.parametrize("method, dtype, match", [
     ("full", "int4", "full fine-tuning cannot train int4"),
     ("qlora", "bf16", "not quantized"),
-    ("dpo", "bf16", "unknown method"),
+    ("sft", "bf16", "unknown method"),
     ("inference", "fp8", "unknown dtype"),
 ])
 def test_bad_requests(method, dtype, match):

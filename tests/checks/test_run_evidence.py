@@ -54,7 +54,7 @@ def test_runs_on_other_data_or_other_model_do_not_count(make_project, add_eval_r
     text = (root / "lifecycle.yaml").read_text(encoding="utf-8")
     (root / "lifecycle.yaml").write_text(text.replace("google/flan-t5-base", "google/flan-t5-large"))
     res = _adapt(root)
-    assert res["adapt.baseline"].status == "todo" and "none zero-shot with google/flan-t5-large" in \
+    assert res["adapt.baseline"].status == "todo" and "none a greedy zero-shot run of google/flan-t5-large" in \
         res["adapt.baseline"].message
 
 

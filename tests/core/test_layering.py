@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "lifecycle"
 # The core layer: facts, files and records every stage shares.
 CORE = {"__init__", "errors", "locking", "outputs", "textio", "paths", "text_safety", "units", "config", "runs",
-        "manifest", "tasks", "cache", "project", "data", "schemas", "methods"}
+        "manifest", "tasks", "cache", "project", "data", "schemas", "methods", "hooks", "artifacts"}
 # Tools for tests and smoke runs may build anything; the entry module exists to call the CLI.
 EXEMPT = {"testing", "__main__"}
 KNOWN = {

@@ -3,6 +3,7 @@ do, and a promptfoo config with one test per example."""
 
 from __future__ import annotations
 
+import os
 
 import pytest
 import yaml
@@ -23,13 +24,13 @@ def test_promptfoo_config(project, capsys):
     data = rows(project)
     assert set(cfg) >= {"prompts", "providers", "tests", "description"}
     assert "{{dialogue}}" in cfg["prompts"][0]
-    assert cfg["providers"][0]["id"] == "huggingface:text-generation:google/flan-t5-base"
+    # a local python provider calling our engine: the hosted HF provider needs a token and the network
+    assert cfg["providers"][0]["id"] == "file://lifecycle_provider.py"
     assert len(cfg["tests"]) == len(data)
     first = cfg["tests"][0]
     assert first["vars"]["dialogue"] == data[0]["dialogue"] and first["vars"]["references"] == [data[0]["summary"]]
-    kinds = {a["type"] for a in first["assert"]}
-    assert {"python", "rouge-n"} <= kinds
-    assert [a for a in first["assert"] if a["type"] == "rouge-n"][0]["threshold"] == 0.3
+    # only our metric: promptfoo's rouge-n is ROUGE-1 without stemming, a different number
+    assert [a["type"] for a in first["assert"]] == ["python"]
     # the Python assertion really scores with our metric
     ns: dict = {}
     exec((cfg_path.parent / "lifecycle_assert.py").read_text(), ns)
@@ -50,7 +51,12 @@ def test_unknown_export_format(project, capsys):
 
 @pytest.mark.slow
 def test_lm_eval_task_loads_with_lm_evals_own_loader(project, capsys):
-    pytest.importorskip("lm_eval")
+    try:
+        import lm_eval  # noqa: F401  (in the `test` extra; co-installs with our pins)
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("lm_eval is not installed (pip install 'genai-lifecycle[test]')")
+        pytest.skip("lm_eval is not installed: pip install 'lm_eval>=0.4.13'")
     from lm_eval.tasks import TaskManager
 
     from lifecycle.evaluation.registry import compute_metrics
@@ -66,6 +72,10 @@ def test_lm_eval_task_loads_with_lm_evals_own_loader(project, capsys):
     docs = list(task.test_docs())
     data = rows(project)
     assert len(docs) == len(data)
+    # the model cannot load offline here, so the budget was not measured: zero-shot, and it says why
+    text = (folder / f"{name}.yaml").read_text()
+    assert "not measured" in text and "\nnum_fewshot:" not in text  # left out: a YAML 0 blocks --num_fewshot
+    assert task.config.num_fewshot in (None, 0)
     assert task.doc_to_text(docs[0]) == ("Summarize the following conversation.\n\n" + data[0]["dialogue"] +
                                          "\n\nSummary:")
     assert task.doc_to_target(docs[0]) == data[0]["summary"]

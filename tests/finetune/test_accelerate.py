@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -60,6 +61,15 @@ def test_two_cpu_processes_match_one_process_with_the_combined_batch(ft_project,
     assert meta["status"] == "complete" and meta["ranks"] == [0, 1]
     ranks = [yaml.safe_load((run_dir / "ranks" / f"rank-{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world_size"] == 2 and r["global_step"] == 2 for r in ranks)  # both ranks trained
+
+    # the logged loss is the loss, not the loss times the process count (transformers 5 scales a
+    # plain-mean loss by the world size unless average_tokens_across_devices is off)
+    def first_loss(folder):
+        log = json.loads((folder / "training_log.json").read_text())
+        return next(e["loss"] for e in log if "loss" in e)
+
+    one, two = first_loss(finetune_runs(single)[-1]), first_loss(run_dir)
+    assert abs(two - one) / one < 0.2, (one, two)
 
     a, b = _weights(finetune_runs(single)[-1]), _weights(run_dir)
     assert a.keys() == b.keys()

@@ -41,7 +41,7 @@ def test_prompt_render_and_generate_show_escapes(cli, tmp_path, tiny_t5):
 
 
 def test_check_replays_a_hostile_note_escaped(cli, project):
-    code, _out, err = cli("check", "--attest", "integrate.signoff", "--note", "ok " + ESC, "--project", project)
+    code, _out, err = cli("check", "--attest", "integrate.signoff", "--note", "ok " + ESC, "--override", "x", "--project", project)
     assert code == 0, err
     code, out, err = cli("check", "integrate", "--project", project)
     assert "\x1b" not in out + err and "\x07" not in out + err and "owned" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.rag import metrics as M
+from lifecycle.evaluation import grounding as M
 
 PASSAGES = ["Quillon Dynamics was started in 2009 by the engineer Tamsin Oakhollow. It employs 640 people.",
             "The Wrenlet Mark 4 flies for 38 minutes on one winding and weighs 212 grams."]
@@ -76,3 +76,30 @@ def test_metrics_doc_has_bootstrap_intervals_and_directions():
     assert list(u["ci"]) == list(bootstrap_ci(scores["unsupported_answer_rate"], samples=200))
     assert u["ci"][0] <= u["value"] <= u["ci"][1]
     assert doc["metrics"]["abstention_rate"]["value"] == 1.0
+
+
+def test_registry_lists_and_computes_the_context_metrics(cli):
+    from lifecycle.errors import EvaluationError
+    from lifecycle.evaluation.registry import compute_metrics, direction, get_metric
+    from lifecycle.evaluation import grounding as rag
+
+    code, out, _ = cli("eval", "metrics", "--task", "question_answering")
+    shown = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if not line.startswith("groups")}
+    assert code == 0 and shown["recall_at_k"] == shown["mrr"] == shown["abstention_rate"] == "higher"
+    assert shown["unsupported_answer_rate"] == "lower" and "support_precision" in shown and "citation_validity" in shown
+    assert get_metric("recall_at_3").higher_is_better is True and direction("unsupported_answer_rate") is False
+    answers = ["Idony Falk founded it [1].", "It was founded by Marten Oyle in 1801.", "I don't know"]
+    passages = [["Ostrel Harbour was founded in 1742 by Idony Falk."]] * 2 + [["The lighthouse is 47 metres tall."]]
+    retrieved = [[{"id": "v.md#0", "doc_id": "v.md"}, {"id": "l.md#0", "doc_id": "l.md"}]] * 2 + [[{"id": "l.md#0"}]]
+    context = {"passages": passages, "retrieved": retrieved, "gold": [["v.md"], ["l.md"], []],
+               "answerable": [True, True, False]}
+    got = compute_metrics(["recall_at_1", "mrr", "support_precision", "unsupported_answer_rate", "abstention_rate",
+                           "citation_validity"], answers, [["Idony Falk"]] * 3, context=context)
+    assert got["recall_at_1"].value == 0.5 and got["mrr"].value == 0.75
+    assert got["unsupported_answer_rate"].value == rag.unsupported_answer_rate(answers, passages).value == pytest.approx(1 / 3)
+    assert got["abstention_rate"].value == 1.0 and got["citation_validity"].value == 1.0
+    assert got["support_precision"].value == rag.support_precision(answers, passages).value
+    with pytest.raises(EvaluationError, match="needs passages of a retrieval run"):
+        compute_metrics(["unsupported_answer_rate"], answers, [["x"]] * 3)
+    with pytest.raises(EvaluationError, match="argument"):
+        compute_metrics([("mrr", {"k": 3})], answers, [["x"]] * 3, context=context)

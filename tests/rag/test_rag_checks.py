@@ -65,3 +65,13 @@ def test_grounded_reads_the_latest_rag_run(rag_project):
                                  "unsupported_answer_rate": (-0.4, "B better")})
     r = _check(rag_project, "integrate.grounded")
     assert r.status == "pass" and r.evidence["run"] == run.id and "unsupported_answer_rate" in r.message
+
+
+def test_rag_yaml_with_enabled_false_declares_no_augmentation(rag_project):
+    cfg = rag_project / "configs" / "rag.yaml"
+    cfg.write_text("enabled: false\nretrieval:\n  k: 3\n", encoding="utf-8")
+    for check in ("integrate.rag_index_fresh", "integrate.grounded"):
+        r = _check(rag_project, check)
+        assert r.status == "todo" and "enabled: false" in r.message and "enabled: true" in r.hint
+    cfg.write_text("enabled: true\n", encoding="utf-8")
+    assert _check(rag_project, "integrate.rag_index_fresh").status == "fail"  # declared, and no index yet

@@ -71,7 +71,7 @@ def test_length_has_one_direction_everywhere(cli, tmp_path):
     assert code == 0, err
     written = yaml.safe_load((tmp_path / "chatty" / "configs" / "eval.yaml").read_text(encoding="utf-8"))
     directions = {m["name"]: m["higher_is_better"] for m in written["metrics"]}
-    assert directions == {"rougeL": True, "length": None}
+    assert directions == {"rougeL": True, "length": None, "relative_length": None}  # the last: the project's own
     rendered = yaml.safe_load(render_eval_config(build_eval_config(Project(tmp_path / "chatty"))))
     assert {m["name"]: m["higher_is_better"] for m in rendered["metrics"]} == directions
 

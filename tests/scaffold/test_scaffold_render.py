@@ -63,7 +63,7 @@ def test_project_validates_against_every_model(projects, task):
     assert manifest.data.source == SPECS[Task(task)].dataset
     configs = {name: load_config(root / "configs" / f"{name}.yaml", model) for name, model in CONFIG_MODELS.items()}
     assert configs["eval"].task == task
-    assert [m.name for m in configs["eval"].metrics] == SUITES[task]
+    assert [m.name for m in configs["eval"].metrics if not m.function] == SUITES[task]
     assert [(t.metric, t.value) for t in configs["eval"].targets] == [(metric, target)]
     assert configs["model"].model == SPECS[Task(task)].default_model
     assert configs["prompt"].target_field in SAMPLE_FIELDS[task]
@@ -121,7 +121,7 @@ def test_cpu_and_chosen_model(tmp_path):
 @pytest.mark.parametrize("task", TASKS)
 def test_generated_project_tests_pass(projects, task):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=projects[task],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " passed" in proc.stdout and "failed" not in proc.stdout
 
@@ -138,7 +138,7 @@ def test_generated_tests_can_fail(projects, tmp_path):
     del bad["target"]
     sample.write_text("\n".join(lines[:3] + [json.dumps(bad)] + lines[4:]) + "\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
     assert "sample.jsonl:4: field 'target' is missing" in proc.stdout
 
@@ -171,5 +171,11 @@ def test_eval_config_is_what_eval_init_would_write(projects, task):
     from lifecycle.evaluation.eval_init import build_eval_config
     from lifecycle.project import Project
 
+    from lifecycle.evaluation.eval_init import render_eval_config
+
     root = projects[task]
-    assert build_eval_config(Project.find(root)) == load_config(root / "configs" / "eval.yaml", EvalConfig)
+    cfg = build_eval_config(Project.find(root))
+    assert cfg == load_config(root / "configs" / "eval.yaml", EvalConfig)
+    # one renderer: the file `new` writes is byte for byte what `eval init --print` shows
+    assert render_eval_config(cfg, preset="greedy") == (root / "configs" / "eval.yaml").read_text(encoding="utf-8")
+    assert [m.function for m in cfg.metrics if m.function] == [f"p_{task}.metrics:relative_length"]

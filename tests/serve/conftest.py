@@ -83,8 +83,8 @@ def start_server():
 
     stack = ExitStack()
 
-    def start(root: Path, *, run: str | None = None, **cfg):
-        served = load_served(Project(root), run=run)
+    def start(root: Path, *, run: str | None = None, model: str | None = None, **cfg):
+        served = load_served(Project(root), run=run, model=model)
         config = ServeConfig(port=0, **cfg)
         url = stack.enter_context(ServerThread(create_app(served, config), config))
         return url, served

@@ -38,14 +38,37 @@ def test_check_then_upgrade_then_check(v1_project, cli):
     assert cli("validate", "-p", root)[0] == 0   # the new key validates against the installed schema
 
 
+def _latest() -> str:
+    from lifecycle.upgrade.history import shipped
+
+    return shipped().latest
+
+
+def test_an_edit_next_to_a_template_change_merges_key_by_key(v1_project, cli):
+    """Template 2 added `report_to` right under `min_train_examples`: one hunk to a line merge, two
+    keys to the YAML merge. Your value and your comment stay, the new key comes in."""
+    ft = v1_project / "configs" / "finetune.yaml"
+    ft.write_text(ft.read_text().replace("  min_train_examples: 1\n", "  min_train_examples: 4  # our smallest split\n"))
+    code, out, err = cli("upgrade", "-p", v1_project)
+    assert code == 0, out + err
+    assert "merged (yaml) configs/finetune.yaml" in out
+    data = yaml.safe_load(ft.read_text())["training"]
+    assert data["min_train_examples"] == 4 and data["report_to"] == "none"
+    assert "  min_train_examples: 4  # our smallest split\n  report_to: none" in ft.read_text()
+    assert _version(v1_project) == _latest()
+
+
 def test_conflict_blocks_recording_until_resolved(v1_project, cli):
     root = v1_project
+    latest = _latest()
     ft = root / "configs" / "finetune.yaml"
-    ft.write_text(ft.read_text().replace("  min_train_examples: 1\n", "  min_train_examples: 4\n"))
+    # Both sides add report_to, with different values: a real conflict, marked in the file.
+    ft.write_text(ft.read_text().replace("  min_train_examples: 1\n", "  min_train_examples: 1\n  report_to: wandb\n"))
     code, out, err = cli("upgrade", "-p", root)
-    assert code == 1 and "conflict   configs/finetune.yaml" in out and "resolve" in err
+    assert code == 1 and "conflict (text) configs/finetune.yaml" in out and "resolve" in err
+    assert "not merged as YAML: changed on both sides: training.report_to" in out
     text = ft.read_text()
-    assert "<<<<<<< yours" in text and ">>>>>>> template 2" in text and "min_train_examples: 4" in text
+    assert "<<<<<<< yours" in text and f">>>>>>> template {latest}" in text and "report_to: wandb" in text
     assert "report_to: none" in text and not list(root.rglob("*.rej")) and not list(root.rglob("*.orig"))
     assert _version(root) == "1" and (root / ".lifecycle" / "upgrade.yaml").is_file()
     assert cli("upgrade", "--check", "-p", root)[0] == 1
@@ -54,15 +77,61 @@ def test_conflict_blocks_recording_until_resolved(v1_project, cli):
     code, out, _ = cli("upgrade", "-p", root)            # markers still there
     assert code == 1 and "conflict markers still in the file" in out
     resolved = [l for l in text.splitlines(True) if not l.startswith(("<<<<<<<", "=======", ">>>>>>>"))
-                and l != "  min_train_examples: 1\n"]
+                and not l.startswith("  report_to: none")]
     ft.write_text("".join(resolved))
     code, out, _ = cli("upgrade", "-p", root)
-    assert code == 0 and "now at template 2" in out
-    assert _version(root) == "2" and not (root / ".lifecycle" / "upgrade.yaml").exists()
+    assert code == 0 and f"now at template {latest}" in out
+    assert _version(root) == latest and not (root / ".lifecycle" / "upgrade.yaml").exists()
     data = yaml.safe_load(ft.read_text())["training"]
-    assert data["min_train_examples"] == 4 and data["report_to"] == "none"
+    assert data["min_train_examples"] == 1 and data["report_to"] == "wandb"
     code, out, _ = cli("check", "integrate", "-p", root)
     assert "PASS integrate.template_current" in out
+
+
+def _paths(node, prefix=""):
+    if not isinstance(node, dict):
+        return {prefix: node}
+    out = {}
+    for k, v in node.items():
+        out.update(_paths(v, f"{prefix}.{k}" if prefix else str(k)))
+    return out
+
+
+def test_real_upgrade_from_the_previous_release_keeps_your_decisions(v2_project, cli):
+    """A project made by templates/history/2, with decisions and comments of the team's own in
+    lifecycle.yaml, upgraded to the current template: every edit kept, every new key taken."""
+    from lifecycle.scaffold.answers import Answers
+    from lifecycle.upgrade.history import render_tree, shipped
+
+    templates = shipped()
+    if templates.latest == "2":
+        pytest.skip("the current template is still version 2")
+    manifest = v2_project / "lifecycle.yaml"
+    before = manifest.read_text()
+    edits = {"  use_case: summarize support chats for the next agent\n":
+             "  use_case: summarize escalated chats for tier 2  # agreed with ops\n",
+             "  model: null\n": "  model: google/flan-t5-small  # fits the 8 GiB laptop GPU\n",
+             "selection:\n": "# Picked after the November bake-off; see docs/bakeoff.md.\nselection:\n"}
+    for old, new in edits.items():
+        assert before.count(old) == 1, old
+        before = before.replace(old, new)
+    manifest.write_text(before)
+    code, out, err = cli("upgrade", "-p", v2_project)
+    assert code == 0, out + err
+    assert "merged (yaml) lifecycle.yaml" in out
+    text = manifest.read_text()
+    assert all(new in text for new in edits.values()) and "<<<<<<<" not in text
+    # Every key the template added since version 2, with the template's value.
+    answers = Answers(name="support-bot", use_case="summarize support chats for the next agent", task="summarization")
+    old_keys, new_keys = (_paths(yaml.safe_load(render_tree(templates.folder(v), answers, model_chosen=False)
+                                                ["lifecycle.yaml"])) for v in ("2", templates.latest))
+    added = {k: v for k, v in new_keys.items() if k not in old_keys}
+    assert {"alignment.method", "integration.latency_p95_ms"} <= set(added)
+    got = _paths(yaml.safe_load(text))
+    assert all(got.get(k, "missing") == v for k, v in added.items()), {k: got.get(k, "missing") for k in added}
+    assert got["scope.use_case"] == "summarize escalated chats for tier 2" and got["selection.model"] == "google/flan-t5-small"
+    assert "# ADAPT & ALIGN with human feedback" in text and _version(v2_project) == templates.latest
+    assert cli("validate", "-p", v2_project)[0] == 0
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -72,19 +141,21 @@ def test_refuses_a_dirty_git_tree_unless_forced(v1_project, cli):
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "v1"], check=True)
-    (root / "README.md").write_text("uncommitted\n")
+    (root / "data" / "README.md").write_text("uncommitted\n")  # user-owned: the upgrade never merges it
     before = (root / "configs" / "finetune.yaml").read_text()
     code, _, err = cli("upgrade", "-p", root)
-    assert code == 1 and "uncommitted change" in err and "README.md" in err and "--force" in err
+    assert code == 1 and "uncommitted change" in err and "data/README.md" in err and "--force" in err
     assert (root / "configs" / "finetune.yaml").read_text() == before and _version(root) == "1"
     code, out, err = cli("upgrade", "--force", "-p", root)
     assert code == 0, out + err
-    assert _version(root) == "2"
+    assert _version(root) == _latest()
 
 
 def test_unknown_and_older_versions_are_refused(v1_project, cli):
-    code, _, err = cli("upgrade", "--to", "7", "-p", v1_project)
-    assert code == 1 and "template version" in err and "1, 2" in err
+    from lifecycle.upgrade.history import shipped
+
+    code, _, err = cli("upgrade", "--to", "999", "-p", v1_project)
+    assert code == 1 and "template version" in err and ", ".join(shipped().ordered()) in err
     rec = v1_project / ".lifecycle" / "template.yaml"
     rec.write_text(rec.read_text().replace("template_version: '1'", "template_version: '2'"))
     code, _, err = cli("upgrade", "--to", "1", "-p", v1_project)

@@ -17,7 +17,7 @@ def cells(pristine_v1, tmp_path_factory):
 
 
 def test_matrix_keeps_every_edit_applies_every_change_reports_every_overlap(cells):
-    assert len(cells) == len(USER_EDITS) * len(TEMPLATE_CHANGES) == 45
+    assert len(cells) == len(USER_EDITS) * len(TEMPLATE_CHANGES) == 66
     got = counts(cells)
     print("\n" + "\n".join(f"  {k}: {a}/{b}" for k, (a, b) in got.items()))
     for name, (ok, total) in got.items():
@@ -27,6 +27,12 @@ def test_matrix_keeps_every_edit_applies_every_change_reports_every_overlap(cell
                or (name.startswith("clean") and c.expected_conflict is None and c.reported)]
         assert ok == total, f"{name}: {ok}/{total}; failing cells: {bad[:3]}"
     assert got["overlaps reported as conflicts"][1] == 4  # the four designed collisions
+    # Edits next to each other (one hunk to a line merge) merge key by key, without a conflict.
+    for edit, change, path in (("config value", "neighbouring config value", "configs/generation.yaml"),
+                               ("decision in lifecycle.yaml", "neighbouring comment", "lifecycle.yaml")):
+        [cell] = [c for c in cells if (c.edit, c.change) == (edit, change)]
+        assert cell.kept and cell.applied and not cell.reported and cell.merges == {path: "yaml"}, cell
+    assert got["YAML files changed on both sides merged key by key"][1] >= 2
 
 
 def test_matrix_with_the_pure_python_merge(pristine_v1, tmp_path):
@@ -35,8 +41,16 @@ def test_matrix_with_the_pure_python_merge(pristine_v1, tmp_path):
     changes = [c for c in TEMPLATE_CHANGES if c.conflict_path] + [TEMPLATE_CHANGES[0]]
     cells = run_matrix(tmp_path, pristine_v1, PKG, engine="python", changes=changes)
     got = counts(cells)
-    assert len(cells) == 25 and got["overlaps reported as conflicts"] == (4, 4)
+    assert len(cells) == 5 * len(USER_EDITS) and got["overlaps reported as conflicts"] == (4, 4)
     assert all(ok == total for ok, total in got.values()), got
+
+
+def test_line_merge_alone_reports_the_neighbouring_edits_as_false_conflicts(pristine_v1, tmp_path):
+    """The baseline the key-by-key merge replaces: the same neighbouring cells conflict line by line."""
+    changes = [c for c in TEMPLATE_CHANGES if c.name.startswith("neighbouring")]
+    cells = run_matrix(tmp_path, pristine_v1, PKG, changes=changes, by_key=False)
+    false = {(c.edit, c.change) for c in cells if c.reported}
+    assert false == {("config value", "neighbouring config value"), ("decision in lifecycle.yaml", "neighbouring comment")}
 
 
 def test_all_edits_and_all_clean_changes_at_once_then_the_project_tests_pass(v1_project, tmp_path):

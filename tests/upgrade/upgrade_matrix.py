@@ -19,6 +19,7 @@ SLUG = "{{cookiecutter.project_slug}}"
 TPKG = "{{cookiecutter.package}}"  # the package folder in the template
 REPO = Path(__file__).resolve().parents[2]
 V1 = REPO / "templates" / "history" / "1"
+V2 = REPO / "templates" / "history" / "2"   # the release before the current template
 NAME = "support-bot"   # the project the tests render
 PKG = "support_bot"
 
@@ -45,6 +46,14 @@ def _replace(old: str, new: str, count: int = 1) -> Callable[[str], str]:
         assert text.count(old) >= 1, f"template text not found: {old!r}"
         return text.replace(old, new) if count == 0 else text.replace(old, new, count)
     return edit
+
+
+def _sub_line(text: str, prefix: str, value: str) -> str:
+    """The first line starting with `prefix` gets `value` after it (whatever it held)."""
+    lines = text.splitlines(True)
+    i = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    lines[i] = prefix + value + "\n"
+    return "".join(lines)
 
 
 def _append(extra: str) -> Callable[[str], str]:
@@ -88,6 +97,10 @@ USER_EDITS = [
     UserEdit("added dependency", "pyproject.toml",
              _edit_file("pyproject.toml", _replace('"pyyaml>=6"]', '"pyyaml>=6", "rouge-score>=0.1"]')),
              present=('"rouge-score>=0.1"',)),
+    UserEdit("decision in lifecycle.yaml", "lifecycle.yaml",
+             _edit_file("lifecycle.yaml", lambda t: _sub_line(t, "  use_case: ",
+                                                             "summarize escalated chats for tier 2  # agreed with ops, 2026-11")),
+             present=("use_case: summarize escalated chats for tier 2  # agreed with ops, 2026-11\n",)),
     UserEdit("deleted sample file", "configs/accelerate/fsdp.yaml", _delete("configs/accelerate/fsdp.yaml"),
              absent_file=True),
 ]
@@ -113,6 +126,14 @@ TEMPLATE_CHANGES = [
                                      f"{SLUG}/tests/test_prompts.py": _replace("load_examples", "read_examples", 0)},
                    lambda root, pkg: "def read_examples(" in _read(root, "src/{pkg}/data.py", pkg)
                    and "load_examples" not in _read(root, "tests/test_data.py", pkg) + _read(root, "tests/test_prompts.py", pkg)),
+    # Next to a user edit: one hunk to a line merge, separate keys to the YAML merge (no conflict).
+    TemplateChange("neighbouring config value", {f"{SLUG}/configs/generation.yaml": _replace(
+        "min_new_tokens: null  #", "min_new_tokens: 1     #")},
+        lambda root, pkg: "min_new_tokens: 1     #" in _read(root, "configs/generation.yaml", pkg)),
+    TemplateChange("neighbouring comment", {f"{SLUG}/lifecycle.yaml": _replace(
+        "  # summarization | classification | question_answering | translation | chat.\n",
+        "  # summarization | classification | question_answering | translation | chat (see `lifecycle models ls`).\n")},
+        lambda root, pkg: "| chat (see `lifecycle models ls`).\n" in _read(root, "lifecycle.yaml", pkg)),
     TemplateChange("removed file", {f"{SLUG}/configs/accelerate/multi_node.yaml": None},
                    lambda root, pkg: not (root / "configs/accelerate/multi_node.yaml").exists()),
     # Overlapping changes: each collides with one user edit.
@@ -160,10 +181,11 @@ class Cell:
     reported: list[str]
     kept: bool
     applied: bool
+    merges: dict[str, str] = field(default_factory=dict)   # path -> "yaml" | "text", where both sides changed it
 
 
 def run_matrix(work: Path, pristine: Path, pkg: str, engine: str = "auto",
-               changes: list[TemplateChange] | None = None) -> list[Cell]:
+               changes: list[TemplateChange] | None = None, by_key: bool = True) -> list[Cell]:
     """Every user edit against every template change, each in a fresh copy of `pristine` (a v1 project)."""
     from lifecycle.upgrade.history import TemplateSet
     from lifecycle.upgrade.plan import apply_plan, plan_upgrade
@@ -177,7 +199,7 @@ def run_matrix(work: Path, pristine: Path, pkg: str, engine: str = "auto",
             root = work / f"p-{ci}-{ui}"
             shutil.copytree(pristine, root, symlinks=True)
             edit.apply(root, pkg)
-            plan = plan_upgrade(root, templates=templates, engine=engine, cache=cache)
+            plan = plan_upgrade(root, templates=templates, engine=engine, cache=cache, by_key=by_key)
             apply_plan(plan)
             target = edit.path.format(pkg=pkg)
             if edit.absent_file:
@@ -185,7 +207,8 @@ def run_matrix(work: Path, pristine: Path, pkg: str, engine: str = "auto",
             else:
                 kept = all(s in _read(root, target, pkg) for s in edit.present)
             cells.append(Cell(edit.name, change.name, change.conflict_path.get(edit.name),
-                              [f.path for f in plan.conflicts], kept, change.check(root, pkg)))
+                              [f.path for f in plan.conflicts], kept, change.check(root, pkg),
+                              {f.path: f.merge for f in plan.files if f.merge}))
     return cells
 
 
@@ -197,4 +220,7 @@ def counts(cells: list[Cell]) -> dict[str, tuple[int, int]]:
         "non-overlapping template changes applied": (sum(c.applied for c in clean), len(clean)),
         "overlaps reported as conflicts": (sum(c.reported == [c.expected_conflict] for c in overlap), len(overlap)),
         "clean cells without a false conflict": (sum(not c.reported for c in clean), len(clean)),
+        "YAML files changed on both sides merged key by key": (
+            sum(m == "yaml" for c in clean for p, m in c.merges.items() if p.endswith(".yaml")),
+            sum(p.endswith(".yaml") for c in clean for p in c.merges)),
     }

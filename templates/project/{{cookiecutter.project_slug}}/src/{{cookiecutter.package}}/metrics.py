@@ -1,8 +1,15 @@
-"""A custom metric next to the built-in suite (configs/eval.yaml): plain Python, easy to test.
+"""Your own metrics, scored by `lifecycle eval run` next to the built-in suite.
 
-`length_ratio` compares prediction length with reference length, a quick check that a model is not
-padding or truncating its answers. Replace it or add your own: a function taking the predictions
-and references and returning one number.
+configs/eval.yaml names each by import path:
+
+    - name: relative_length
+      function: {{cookiecutter.package}}.metrics:relative_length
+      higher_is_better: null     # true / false / null (descriptive, no better direction)
+
+A metric is a function of one prediction and one reference returning a number; the run's value is
+the mean over examples, with the same bootstrap interval and paired tests as the built-in metrics
+(with several references an example scores its best one). `relative_length` (prediction words / reference words) checks that a model is
+not padding or truncating its answers. Add your own below and list it in configs/eval.yaml.
 """
 
 from __future__ import annotations
@@ -17,14 +24,9 @@ def words(text: str) -> list[str]:
     return _PUNCT.sub(" ", text.lower()).split()
 
 
-def length_ratio(predictions: list[str], references: list[str]) -> float:
-    """Total prediction words / total reference words (1.0: same length on average)."""
-    if len(predictions) != len(references):
-        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
-    ref_words = sum(len(words(r)) for r in references)
-    if ref_words == 0:
-        raise ValueError("references are empty")
-    return sum(len(words(p)) for p in predictions) / ref_words
+def relative_length(prediction: str, reference: str) -> float:
+    """Prediction words / reference words (1.0: same length; an empty reference counts as one word)."""
+    return len(words(prediction)) / max(1, len(words(reference)))
 
 
 def word_f1(prediction: str, reference: str) -> float:

@@ -1,44 +1,23 @@
-{%- set p = project(cookiecutter) -%}
-"""Turn an example into the prompt text the model sees.
+"""Your preparation of each example before the prompt template is filled.
 
-`lifecycle prompt render` / `eval run` build prompts from configs/prompt.yaml the same way: the
-template's {field} placeholders are filled from the example. Change the wording in
-configs/prompt.yaml; change *how* fields are prepared (cleaning, truncation) in `prepare` below.
+The tool calls `prepare` (configs/prompt.yaml `preprocess: {{cookiecutter.package}}.prompts:prepare`) for
+every example it prompts with: the query, its shots, and the fine-tuning examples, so a tuned model
+trains on exactly what it is later prompted with. The wording itself lives in configs/prompt.yaml;
+see the result with `lifecycle prompt render --shots 2`.
+
+Change `prepare` for project-specific cleaning (remove signatures, mask e-mail addresses, shorten
+boilerplate). It takes one example (a dict of the data's fields) and returns the changed dict.
+Remove the `preprocess:` line from configs/prompt.yaml to turn it off.
 """
 
 from __future__ import annotations
 
-import string
-from pathlib import Path
+import re
 
-
-def load_prompt_config(path: str | Path = "configs/prompt.yaml") -> dict:
-    import yaml  # PyYAML comes with lifecycle
-
-    with Path(path).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def placeholders(template: str) -> list[str]:
-    """Field names used by a template, e.g. ['dialogue']."""
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+_SPACES = re.compile(r"[ \t]+")
 
 
 def prepare(example: dict) -> dict:
-    """Clean fields before formatting. The place for project-specific preprocessing."""
-    return {key: value.strip() if isinstance(value, str) else value for key, value in example.items()}
-
-
-def format_prompt(example: dict, template: str, answer_prefix: str = "") -> str:
-    """Fill the template from the example; a missing field is an error, not an empty string."""
-    fields = prepare(example)
-    missing = [name for name in placeholders(template) if name not in fields]
-    if missing:
-        raise KeyError(f"example {example.get('id', '?')} lacks field(s) {missing} used by the prompt template")
-    return template.format_map(fields) + answer_prefix
-
-
-def format_shot(example: dict, template: str, target_field: str = {{ p.spec.reference_field | json_line }},
-                answer_prefix: str = "") -> str:
-    """A solved example for few-shot prompts: the prompt followed by its reference answer."""
-    return format_prompt(example, template, answer_prefix) + " " + example[target_field]
+    """Trim each text field and collapse runs of spaces (line breaks are kept: dialogues use them)."""
+    return {key: _SPACES.sub(" ", value).strip() if isinstance(value, str) else value
+            for key, value in example.items()}

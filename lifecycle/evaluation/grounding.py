@@ -11,43 +11,25 @@ values) so that bootstrap intervals and paired tests (lifecycle/evaluation/stats
     citation_validity        share of [n] citations that name a passage given to the model and that
                              passage shares content with the cited sentence (answers with citations)
 
-A gold id matches a retrieved chunk by its chunk id or its document id. Names (not in the registry of
-lifecycle/evaluation/registry.py, whose scorers see only predictions and references) are listed in
-RAG_METRICS with their direction."""
+A gold id matches a retrieved chunk by its chunk id or its document id. The names, directions and
+descriptions are registered in lifecycle/evaluation/registry.py (CONTEXT_METRICS), whose
+compute_metrics(..., context=...) calls these functions."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from lifecycle.evaluation.scorers import Scores, mean_scores
-from lifecycle.rag.text import content_tokens, is_number, tokens
+from lifecycle.evaluation.lexical import content_tokens, is_number, tokens
 
 ABSTAIN = re.compile(
     r"\b(i (do not|don't|dont) know|not (in|stated in|mentioned in|given in) the (context|passages?|documents?)|"
     r"cannot (be )?answer|can't answer|unanswerable|no (information|answer)|unknown|not enough information)\b",
     re.IGNORECASE)
 CITATION = re.compile(r"\[(\d{1,3})\]")
-
-
-@dataclass(frozen=True)
-class RagMetric:
-    name: str
-    higher_is_better: bool
-    description: str
-
-
-RAG_METRICS = {m.name: m for m in [
-    RagMetric("recall_at_k", True, "gold passages in the top k retrieved (answerable questions)"),
-    RagMetric("mrr", True, "mean reciprocal rank of the first gold passage"),
-    RagMetric("support_precision", True, "answer content words found in the retrieved passages"),
-    RagMetric("unsupported_answer_rate", False, "answers not supported by the retrieved passages"),
-    RagMetric("abstention_rate", True, "abstentions on unanswerable questions"),
-    RagMetric("citation_validity", True, "[n] citations naming a given passage that supports the sentence"),
-]}
 
 
 def _empty() -> Scores:
@@ -171,6 +153,7 @@ def retrieval_scores(retrieved: Sequence[Sequence], gold: Sequence[Sequence[str]
 
 def metrics_doc(scores: dict[str, Scores], *, samples: int = 1000, confidence: float = 0.95, seed: int = 42) -> dict:
     """The metrics.json layout of lifecycle/evaluation/scoring.py, with bootstrap intervals."""
+    from lifecycle.evaluation.registry import get_metric
     from lifecycle.evaluation.stats import bootstrap_ci
 
     doc = {"metrics": {}, "confidence": confidence, "bootstrap_samples": samples, "seed": seed,
@@ -181,7 +164,7 @@ def metrics_doc(scores: dict[str, Scores], *, samples: int = 1000, confidence: f
             doc["metrics"][name] = {"value": None, "ci": [None, None], "n": 0}
             continue
         lo, hi = bootstrap_ci(s, samples=samples, confidence=confidence, seed=seed)
-        base = RAG_METRICS.get(name) or RAG_METRICS.get("recall_at_k" if name.startswith("recall_at_") else name)
+        info = get_metric(name)
         doc["metrics"][name] = {"value": s.value, "ci": [lo, hi], "n": n,
-                                "higher_is_better": base.higher_is_better if base else True, "aggregation": "mean"}
+                                "higher_is_better": info.higher_is_better, "aggregation": info.aggregation}
     return doc
