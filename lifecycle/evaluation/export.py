@@ -137,7 +137,10 @@ def _exported_metrics(project, cfg) -> tuple[dict[str, dict], list[str]]:
     from lifecycle.evaluation.runner import _prompt_dict, declared_labels, with_labels
     from lifecycle.evaluation.scoring import metric_requests
 
-    requests = with_labels(metric_requests(cfg.metrics), declared_labels(project, _prompt_dict(project)))
+    # the project's own `function:` metrics need its src/ package, which a self-contained export
+    # does not carry: they are left out (the export header lists what it scores)
+    builtin = [m for m in cfg.metrics if not getattr(m, "function", None)]
+    requests = with_labels(metric_requests(builtin), declared_labels(project, _prompt_dict(project)))
     out = {}
     for name, args in requests:
         if INFO[name].higher_is_better is None:  # lm-eval needs a direction; lengths are descriptive

@@ -57,6 +57,8 @@ def render_messages(served, messages, tokenizer, *, max_tokens: int) -> tuple[st
             shots.append({cfg.id_field: f"turn-{len(shots)}", **_fields(q, fields, cfg, "messages"),
                           cfg.target_field: a})
         example = {cfg.id_field: "request", **_fields(query[1], fields, cfg, "messages[-1]")}
+        if getattr(served, "prepare", None) is not None:  # the project's preprocess, as `generate` applies it
+            example, *shots = served.prepare([example, *shots])
         shots_cfg = cfg.shots.model_copy(update={"k": len(shots), "selection": "first", "ids": [], "pool": None})
         prompts = build_prompts([example], cfg.model_copy(update={"shots": shots_cfg}), tokenizer, k=len(shots),
                                 context_window=loaded.context_window, reserve_tokens=max_tokens,

@@ -30,6 +30,7 @@ class ServedModel:
     settings: Any                       # GenerationSettings: the project's defaults for a request
     weights_sha256: str | None = None   # content hash of the served weight files (None: hub cache)
     extra: dict = field(default_factory=dict)
+    prepare: Any = None                 # configs/prompt.yaml preprocess for chat examples (None: none)
 
     def describe(self) -> dict:
         return {"name": self.name, "base": self.base, "run": self.run_id, "run_kind": self.run_kind,
@@ -85,8 +86,11 @@ def load_served(project, *, run: str | None = None, model: str | None = None, na
     from lifecycle.prompting.project_inputs import load_prompt_config
     from lifecycle.runs.store import RunStore
 
+    from lifecycle.prompting.preprocess import project_preprocess
+
     prompt_cfg = load_prompt_config(project)
     settings = _project_settings(project)
+    prepare = project_preprocess(project, prompt_cfg) if prompt_cfg.preprocess else None
     if run:
         if model:
             raise RunError("give either a run or a model, not both", hint="--run RUN_ID serves that run's model")
@@ -95,7 +99,8 @@ def load_served(project, *, run: str | None = None, model: str | None = None, na
             raise RunError(f"run {record.id} is {record.status}; only a complete run can be served")
         loaded, base, folder, extra = load_run_model(project, record)
         return ServedModel(loaded, name or record.id, base, record.id, record.kind, prompt_cfg, settings,
-                           weights_hash(folder) if folder else extra.pop("weights_sha256", None), extra)
+                           weights_hash(folder) if folder else extra.pop("weights_sha256", None), extra,
+                           prepare=prepare)
     model_cfg = project.model_config_for(model)
     loaded = load_model_from_config(model_cfg)
     served_name = name or (model or project.manifest.selection.model or model_cfg.model)
@@ -106,4 +111,4 @@ def load_served(project, *, run: str | None = None, model: str | None = None, na
     # a hub model is hashed from its cached snapshot, so it can be matched with the evaluated one too
     folder = model_folder(model_cfg.model, model_cfg.revision, root=project.root)
     return ServedModel(loaded, str(served_name), model_cfg.model, None, None, prompt_cfg, settings,
-                       weights_hash(folder))
+                       weights_hash(folder), prepare=prepare)

@@ -77,7 +77,7 @@ def test_the_readme_path_runs_on_a_fresh_project(tmp_path, tiny_t5, run_cli):
         if args[:2] == ["select", "--apply"] and args[2] != "models/tiny-t5":
             res = run_cli("select", "--apply", "models/tiny-t5", cwd=root)  # the README's offline note
             assert res.returncode == 0, res.stderr
-    assert len(ran) >= 20
+    assert len(ran) >= 17  # every line but the wizard and the three memory-simulation lines
     # the evidence the path leaves behind is readable by the board and the checks
     for cmd in (["status"], ["validate"], ["check", "adapt"]):
         res = run_cli(*cmd, cwd=root)
