@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from lifecycle.checks.evidence import best, matching_eval_runs, metric_of, model_of, same_model, shots_of
-from lifecycle.evaluation import roles
 from lifecycle.checks.manual import attested
 from lifecycle.checks.registry import failed, passed, register, todo
+from lifecycle.evaluation import roles
 
 _RUN_EVAL = "lifecycle eval run --shots 0,1,3"
 
@@ -69,7 +69,7 @@ def icl_ladder(ctx):
 
     runs, eval_key = matching_eval_runs(ctx)
     model = ctx.model_config.model
-    # rungs are prompts of the selected base model at the project's own decoding (not sweep points)
+    # rungs are prompts of the selected base model (sweep points vary decoding, not the prompt)
     prompting = [r for r in runs if roles.role_of(r) == "base" and not roles.is_sweep_point(r)
                  and same_model(ctx, model_of(r), model)]
     by_shots: dict[int, str] = {}

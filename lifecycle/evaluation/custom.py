@@ -8,7 +8,7 @@ intervals and paired tests.
         higher_is_better: null                  # true / false / null (descriptive: no better direction)
 
 The function scores one example; the run's value is the mean over examples. With several
-references an example scores its best reference (as SQuAD's F1 does).
+references an example scores its best reference (as SQuAD's F1 does; the lowest when lower is better).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def register_project_metrics(project, specs) -> list[str]:
 def score_custom(name: str, func: Callable, predictions: Sequence[str], references: Sequence[Sequence[str]]):
     from lifecycle.evaluation.scorers import mean_scores
 
+    lower_better = PROJECT_METRICS[name][0].higher_is_better is False if name in PROJECT_METRICS else False
     values = []
     for i, (pred, refs) in enumerate(zip(predictions, references)):
         try:
@@ -52,7 +53,7 @@ def score_custom(name: str, func: Callable, predictions: Sequence[str], referenc
             raise EvaluationError(f"metric {name}: your function failed on example {i + 1}: "
                                   f"{type(err).__name__}: {err}", hint="fix it in your src/ package; `pytest` runs "
                                   "its tests") from err
-        best = max(scores)
+        best = min(scores) if lower_better else max(scores)  # the best reference, in the metric's direction
         if not math.isfinite(best):
             raise EvaluationError(f"metric {name}: your function returned {best} on example {i + 1}",
                                   hint="return a finite number for every example")

@@ -43,8 +43,6 @@ def role_of_model(model: dict | None) -> str:
     model = model if isinstance(model, dict) else {}
     if model.get("adapter") or model.get("finetune_run"):
         return "finetuned"
-    if model.get("quantized") or model.get("precision") == "int8":
-        return "quantized"
     ref = model.get("id")
     if ref:
         folder = Path(str(ref)).expanduser()
