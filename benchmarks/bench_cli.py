@@ -4,7 +4,7 @@
 
 Pairs, run interleaved (A, B, A, B, ...) so that machine load hits both alike; median wall time:
   1. `lifecycle --help`                vs `cookiecutter --help`
-  2. `lifecycle new demo --no-input`   vs `cookiecutter templates/project --no-input` with the same
+  2. `lifecycle new demo --no-input`   vs `cookiecutter lifecycle/templates/project --no-input` with the same
      answers (name=demo task=summarization), both rendering the same template.
 `lifecycle new` does more (validates answers with pydantic, checks every generated config against
 its model, writes schemas and .lifecycle/template.yaml, stages and moves), yet the goal is a ratio
@@ -55,7 +55,7 @@ def main() -> int:
     for exe in (lifecycle, cookiecutter):
         if not exe.exists():
             raise SystemExit(f"{exe} not found: run with the venv's python")
-    template = REPO / "templates" / "project"
+    template = REPO / "lifecycle" / "templates" / "project"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "HOME": str(tmp / "home")}

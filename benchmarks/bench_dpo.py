@@ -8,6 +8,12 @@ plus a reference pass without gradients (LoRA: the adapter-disabled base; full: 
 so no reference pass per step). Prints each step time and the ratio to the fine-tuning baseline.
 
     .venv/bin/python benchmarks/bench_dpo.py --memory        # estimate vs measured peak RSS, one DPO step
+    .venv/bin/python benchmarks/bench_dpo.py --trainers      # whole trainer steps, both model families
+
+--trainers: median step time through the trainers the commands use, same model, batch and lengths:
+our Seq2SeqDPOTrainer (full, reference precomputed) vs the fine-tuning Seq2SeqTrainer on a T5, and
+TRL's DPOTrainer (the decoder-only path of `align dpo`) vs a plain Trainer fine-tuning step on a
+GPT-2 (each step timed by a callback, warm-up left out); the two DPO/fine-tune ratios side by side.
 
 --memory: `lifecycle models estimate --method dpo` (and dpo_lora) on flan-t5-small's shape (random
 weights) against the peak RSS of two real DPO steps (our seq2seq pair log-probs + DPO loss, AdamW),
@@ -115,6 +121,95 @@ def memory(batch: int, seq: int, methods: tuple[str, ...] = ("full", "dpo", "lor
               flush=True)
 
 
+def _step_timer():
+    from transformers import TrainerCallback
+
+    class StepTimer(TrainerCallback):
+        def __init__(self):
+            self.times, self._t = [], None
+
+        def on_step_begin(self, args, state, control, **kw):
+            self._t = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            self.times.append(time.perf_counter() - self._t)
+
+    return StepTimer()
+
+
+def trainers(shape: str, batch: int, src: int, tgt: int, steps: int) -> None:
+    """Whole trainer steps (collate, forward, backward, optimizer, scheduler), DPO vs fine-tuning."""
+    import random
+
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq
+    from trl import DPOTrainer
+
+    from lifecycle.align.dpo import PairCollator, _args, _seq2seq_trainer_class, precompute_reference, trl_config
+    from lifecycle.config.align import DPOSettings
+    from lifecycle.config.finetune import TrainingSettings
+    from lifecycle.finetune.training import _trainer_class
+    from lifecycle.testing import build_tiny_model
+
+    torch.set_num_threads(1)
+    rng = random.Random(0)
+    training = TrainingSettings(learning_rate=1e-4, batch_size=batch, max_steps=steps + 2, logging_steps=10_000,
+                                save_steps=10_000, save_strategy="no", seed=0)
+    dpo = DPOSettings(method="full", training=training, max_source_tokens=src, max_target_tokens=tgt)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t5 = build_tiny_model(tmp / "t5", "t5", size=SHAPES[shape])
+        size = dict(SHAPES[shape])
+        if size["d_model"] % size["num_heads"]:  # GPT-2 has no d_kv: heads must divide the width
+            size["num_heads"] = 8
+        gpt2 = build_tiny_model(tmp / "gpt2", "gpt2", size=size)
+        vocab = AutoModelForSeq2SeqLM.from_pretrained(t5).config.vocab_size
+        ids = lambda n: [rng.randrange(5, vocab) for _ in range(n)]  # noqa: E731
+        rows = [(ids(src), ids(tgt), ids(tgt)) for _ in range(batch * (steps + 2))]
+
+        def median_step(trainer) -> float:
+            timer = _step_timer()
+            trainer.add_callback(timer)
+            trainer.train()
+            return statistics.median(timer.times[2:])
+
+        # seq2seq: the fine-tuning trainer vs our DPO trainer on the same T5, batch and lengths
+        model = AutoModelForSeq2SeqLM.from_pretrained(t5, dtype=torch.float32)
+        sft = [{"input_ids": s, "attention_mask": [1] * len(s), "labels": c} for s, c, _ in rows]
+        tok = AutoTokenizer.from_pretrained(t5)
+        out["seq2seq fine-tune (Seq2SeqTrainer)"] = median_step(_trainer_class(True)(
+            model=model, args=_args(tmp / "sft", training, "no", True), train_dataset=sft,
+            data_collator=DataCollatorForSeq2Seq(tok, model=model)))
+        model = AutoModelForSeq2SeqLM.from_pretrained(t5, dtype=torch.float32)
+        feats = [{"input_ids": s, "chosen_labels": c, "rejected_labels": r} for s, c, r in rows]
+        precompute_reference(model, feats, tok.pad_token_id)
+        out["seq2seq DPO (ours, full, reference precomputed)"] = median_step(_seq2seq_trainer_class()(
+            model=model, args=_args(tmp / "dpo", training, "no", True), train_dataset=feats,
+            data_collator=PairCollator(tok.pad_token_id), beta=0.1, loss_type="sigmoid"))
+
+        # decoder-only: a plain Trainer fine-tuning step vs TRL's DPOTrainer (what `align dpo` runs)
+        tok = AutoTokenizer.from_pretrained(gpt2)
+        text = lambda t: tok.decode(t)  # noqa: E731
+        model = AutoModelForCausalLM.from_pretrained(gpt2, dtype=torch.float32)
+        causal = [{"input_ids": s + c, "attention_mask": [1] * (src + tgt), "labels": [-100] * src + c}
+                  for s, c, _ in rows]
+        out["decoder-only fine-tune (Trainer)"] = median_step(_trainer_class(False)(
+            model=model, args=_args(tmp / "csft", training, "no", False), train_dataset=causal,
+            data_collator=DataCollatorForSeq2Seq(tok, model=model, padding=True)))
+        model = AutoModelForCausalLM.from_pretrained(gpt2, dtype=torch.float32)
+        data = Dataset.from_list([{"prompt": text(s), "chosen": text(c), "rejected": text(r)} for s, c, r in rows])
+        out["decoder-only DPO (TRL DPOTrainer, full, reference precomputed)"] = median_step(DPOTrainer(
+            model=model, args=trl_config(tmp / "tdpo", dpo, "no"), train_dataset=data, processing_class=tok))
+    print(f"shape {shape}, batch {batch}, source {src}, target {tgt} tokens, 1 thread, median of {steps} steps")
+    for name, sec in out.items():
+        print(f"  {name:62s} {sec * 1000:8.1f} ms")
+    keys = list(out)
+    print(f"ratio seq2seq DPO (ours) / seq2seq fine-tune:   {out[keys[1]] / out[keys[0]]:.2f}x")
+    print(f"ratio decoder-only DPO (TRL) / causal fine-tune: {out[keys[3]] / out[keys[2]]:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--memory", action="store_true", help="estimate vs peak RSS of a DPO step (flan-t5-small shape)")
@@ -124,7 +219,10 @@ def main() -> None:
     ap.add_argument("--src", type=int, default=64)
     ap.add_argument("--tgt", type=int, default=24)
     ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--trainers", action="store_true", help="whole trainer steps: ours vs Seq2SeqTrainer, TRL vs Trainer")
     args = ap.parse_args()
+    if args.trainers:
+        return trainers(args.shape, args.batch, args.src, args.tgt, args.steps)
     if args.memory:
         return memory(4, 128, tuple(args.methods.split(",")))
 

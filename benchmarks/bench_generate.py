@@ -171,7 +171,7 @@ def bench(name: str, prompts: list[str], cache: Path, args) -> dict:
 
     from lifecycle.config.generation import GenerationSettings
     from lifecycle.generation.engine import Engine
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     path = build(name, args.texts, cache)
     loaded = load_model(str(path), device=args.device)

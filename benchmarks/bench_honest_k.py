@@ -81,7 +81,7 @@ def ladder(data: Path, n: int, shots: str, context: int, work: Path) -> None:
 
 
 def labels(data: Path, n: int) -> None:
-    from lifecycle.evaluation.scorers import accuracy, macro_f1, off_label_rate
+    from lifecycle.evaluation.metrics.scorers import accuracy, macro_f1, off_label_rate
 
     _, rows = _rows(data, 10 ** 9)
     top = [t for t, _ in Counter(r["topic"] for r in rows).most_common(5)]

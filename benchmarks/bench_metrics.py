@@ -56,7 +56,7 @@ def baseline(preds: list[str], refs: list[str]) -> dict[str, list[float]]:
 
 
 def ours(preds: list[str], refs: list[str], workers: int | None) -> dict[str, list[float]]:
-    from lifecycle.evaluation.rouge_fast import rouge_per_example
+    from lifecycle.evaluation.metrics.rouge_fast import rouge_per_example
 
     return rouge_per_example(preds, [[r] for r in refs], rouge_types=TYPES, use_stemmer=True, workers=workers)
 
@@ -74,7 +74,7 @@ def main() -> int:
     # import costs (nltk, rouge_score) are paid once, outside the timings, for both sides
     import rouge_score.rouge_scorer  # noqa: F401
 
-    import lifecycle.evaluation.rouge_fast  # noqa: F401
+    import lifecycle.evaluation.metrics.rouge_fast  # noqa: F401
 
     t_base, t_ours = [], []
     for rep in range(args.repeats):

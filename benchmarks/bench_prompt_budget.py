@@ -54,7 +54,8 @@ def main() -> None:
 
     from lifecycle.config.prompt import PromptConfig
     from lifecycle.data import load_jsonl
-    from lifecycle.prompting import build_prompts, resolve_prompt_config
+    from lifecycle.config.prompt import resolve_prompt_config
+    from lifecycle.prompting import build_prompts
     from lifecycle.testing import train_tokenizer
 
     examples = load_jsonl(args.data, id_field="fname")

@@ -91,7 +91,7 @@ def main() -> None:
     from lifecycle.config.rag import RagConfig
     from lifecycle.rag.index import build_index
     from lifecycle.rag.retrieve import Retriever
-    from lifecycle.evaluation.lexical import index_tokens
+    from lifecycle.evaluation.metrics.lexical import index_tokens
     from lifecycle.testing import build_tiny_model
 
     docs, queries = fake_corpus(args.chunks)

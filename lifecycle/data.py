@@ -26,8 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+from lifecycle.config.prompt import resolve_prompt_config
 from lifecycle.errors import DataError
-from lifecycle.textio import MAX_DATA_LINE_BYTES, iter_jsonl
+from lifecycle.hashing import file_sha256, stable_hash
+from lifecycle.paths import safe_path
+from lifecycle.prompt_template import template_fields
+from lifecycle.textio import MAX_DATA_LINE_BYTES, decode, iter_jsonl
 
 _JSON_TYPE = {dict: "an object", list: "a list", int: "a number", float: "a number",
               str: "text", type(None): "null"}
@@ -127,8 +131,6 @@ def source_sha256(source: DataSource, rows: list[dict] | None = None) -> str:
     dataset, the rows that were read (there is no local file to hash)."""
     import hashlib
 
-    from lifecycle.runs.store import file_sha256, stable_hash
-
     if source.kind == "hub":
         return stable_hash({"hub": source.hub_id, "split": source.split, "rows": rows or []}, 64)
     if source.kind == "disk":
@@ -145,8 +147,6 @@ def iter_json_objects(path: Path, *, max_line: int = MAX_DATA_LINE_BYTES,
     """(line number, object) for each non-blank line of a JSONL file; DataError naming file:line for
     a line that is not UTF-8, not valid JSON or not a JSON object. A data file inside a project must
     not be a symlink that leaves it (lifecycle.paths.safe_path)."""
-    from lifecycle.paths import safe_path
-
     path = safe_path(path, what=kind)
     for lineno, obj in iter_jsonl(path, max_line=max_line, kind=kind, torn_tail_ok=torn_tail_ok):
         if not isinstance(obj, dict):
@@ -206,8 +206,6 @@ def _csv_features(source: DataSource):
 
     import datasets
 
-    from lifecycle.textio import decode
-
     with source.path.open("rb") as fh:
         first = fh.readline(MAX_DATA_LINE_BYTES + 1)
     header = decode(first.rstrip(b"\r\n"), source.path, line=1)
@@ -261,8 +259,6 @@ def read_rows(source: DataSource, *, limit: int | None = None) -> list[dict]:
     import datasets
 
     if source.path is not None:
-        from lifecycle.paths import safe_path
-
         safe_path(source.path, what="data file")
     level = datasets.logging.get_verbosity()
     datasets.logging.set_verbosity(logging.CRITICAL)  # its own "Failed to read ..." lines: ours is the message
@@ -403,8 +399,6 @@ load_jsonl = load_examples
 def prompt_field_types(prompt_cfg) -> dict:
     """`load_examples` keyword arguments for the fields a prompt config reads: its template fields
     take text, its target a text or a list of texts (references); its `fields` mapping applies."""
-    from lifecycle.prompting import resolve_prompt_config, template_fields
-
     cfg = resolve_prompt_config(prompt_cfg)
     return {"text_fields": template_fields(cfg.template), "reference_fields": [cfg.target_field],
             "fields": dict(cfg.fields or {}) or None}

@@ -5,8 +5,14 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from lifecycle.config.eval import EvalConfig
+from lifecycle.config.finetune import FinetuneConfig
+from lifecycle.config.generation import GenerationSettings
+from lifecycle.config.model import ModelConfig
+from lifecycle.config.prompt import PromptConfig, resolve_prompt_config
+from lifecycle.config.yaml_io import load_config
 from lifecycle.errors import ProjectNotFoundError
-from lifecycle.manifest import MANIFEST_FILE, Manifest
+from lifecycle.manifest import MANIFEST_FILE, Manifest, load_manifest
 
 TOOL_DIR = ".lifecycle"
 
@@ -37,8 +43,6 @@ class Project:
 
     @cached_property
     def manifest(self) -> Manifest:
-        from lifecycle.manifest import load_manifest
-
         return load_manifest(self.manifest_path)
 
     def path(self, relative: str | Path) -> Path:
@@ -60,13 +64,9 @@ class Project:
 
     def load(self, relative: str | Path, model):
         """Load and validate a project YAML file against a pydantic model."""
-        from lifecycle.config.yaml_io import load_config
-
         return load_config(self.path(relative), model)
 
     def model_config(self):
-        from lifecycle.config.model import ModelConfig
-
         return self.load("configs/model.yaml", ModelConfig)
 
     def model_config_for(self, model: str | None = None):
@@ -82,22 +82,18 @@ class Project:
 
     def prompt_config(self):
         """configs/prompt.yaml with its `preset` applied (template and target_field always set)."""
-        from lifecycle.config.prompt import PromptConfig
-        from lifecycle.prompting.presets import resolve_prompt_config
-
         return resolve_prompt_config(self.load(self.manifest.adaptation.prompt, PromptConfig))
 
     def generation_config(self):
-        from lifecycle.config.generation import GenerationSettings
-
         return self.load(self.manifest.adaptation.generation, GenerationSettings)
 
-    def eval_config(self):
-        from lifecycle.config.eval import EvalConfig
+    def generation_settings(self) -> GenerationSettings:
+        """configs/generation.yaml, or the default settings when the project has none (it is optional)."""
+        gen_file = self.path(self.manifest.adaptation.generation)
+        return self.generation_config() if gen_file.is_file() else GenerationSettings()
 
+    def eval_config(self):
         return self.load(self.manifest.evaluation.config, EvalConfig)
 
     def finetune_config(self):
-        from lifecycle.config.finetune import FinetuneConfig
-
         return self.load(self.manifest.adaptation.finetune, FinetuneConfig)

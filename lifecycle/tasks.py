@@ -6,10 +6,10 @@ dataset the sample stands in for. Everything else derives from this table or is 
 the `Task` enum of lifecycle.yaml, the CLI's --task choices and help, the template's choices
 (cookiecutter.json, prompts.yaml), configs/eval.yaml's suite, `lifecycle.testing.project` and the
 test fixtures. A metric's direction is not stored here: the metric registry
-(`lifecycle.evaluation.registry`) owns it, so `configs/eval.yaml` and `lifecycle eval metrics`
+(`lifecycle.evaluation.metrics.registry`) owns it, so `configs/eval.yaml` and `lifecycle eval metrics`
 cannot disagree.
 
-Adding a task = one `register_task(TaskSpec(...))` below plus `templates/project/templates/samples/<name>.jsonl`;
+Adding a task = one `register_task(TaskSpec(...))` below plus `lifecycle/templates/project/_includes/samples/<name>.jsonl`;
 `tests/registry/test_task_contract.py` then scaffolds, validates, prompts and scores it.
 """
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+# A person's note (an attestation, a sign-off): long enough to say what was done, small enough to replay.
+MAX_NOTE_CHARS = 2000
+
 # C0 controls except newline and tab, DEL, C1 controls; plus the Unicode format characters that
 # reorder or hide text (bidi overrides and isolates, zero-width joiners are left: they are text).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from lifecycle.errors import FinetuneError, RunError
+from lifecycle.reporting import to_stderr
 
 KIND = "align"
 TRL_ONLY = ("orpo", "kto", "cpo", "simpo", "grpo", "ppo")
@@ -53,12 +54,12 @@ def _settings(project, req: DPORequest):
     return type(dpo).model_validate(data)
 
 
-def align_dpo(project, req: DPORequest, echo=print):
+def align_dpo(project, req: DPORequest, echo=to_stderr):
     from lifecycle.finetune.checkpoints import last_complete_checkpoint
-    from lifecycle.generation.loading import is_encoder_decoder, load_model_config
+    from lifecycle.loading import is_encoder_decoder, load_model_config
     from lifecycle.methods import preference_method_for
-    from lifecycle.runs.store import RunStore, file_sha256
-
+    from lifecycle.hashing import file_sha256
+    from lifecycle.runs.store import RunStore
     if req.loss in TRL_ONLY or req.method in TRL_ONLY:
         cfg = project.model_config_for(req.model)
         refuse_trl_only(req.loss if req.loss in TRL_ONLY else req.method,
@@ -99,7 +100,7 @@ def align_dpo(project, req: DPORequest, echo=print):
 
 def _train(project, run, dpo, model_cfg, checkpoint, echo):
     from lifecycle.align.preferences import load_preferences
-    from lifecycle.generation.loading import is_encoder_decoder, load_model_config
+    from lifecycle.loading import is_encoder_decoder, load_model_config
 
     rows = load_preferences(project.path(dpo.train))
     config = load_model_config(model_cfg.model, model_cfg.revision, model_cfg.trust_remote_code)
@@ -231,7 +232,7 @@ def _load(model_cfg, encoder_decoder: bool):
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import check_remote_code, load_tokenizer, weights_kwargs
+    from lifecycle.loading import check_remote_code, load_tokenizer, weights_kwargs
 
     auto = AutoModelForSeq2SeqLM if encoder_decoder else AutoModelForCausalLM
     # the same consent rules as every other load: remote code only pinned, pickle only opted in
@@ -251,7 +252,7 @@ def _summary(trainer, weights: Path, trainable: int, total: int, precision: str,
             "precision": precision, "weights": weights.name, "log_history": list(trainer.state.log_history), **extra}
 
 
-def train_seq2seq(out_dir: Path, model_cfg, dpo, rows, *, checkpoint=None, echo=print) -> dict:
+def train_seq2seq(out_dir: Path, model_cfg, dpo, rows, *, checkpoint=None, echo=to_stderr) -> dict:
     from transformers import set_seed
 
     from lifecycle.finetune.methods import apply_method, plan_method, trainable_parameters
@@ -308,7 +309,7 @@ def trl_config(out_dir: Path, dpo, precision: str):
         precompute_ref_log_probs=(dpo.reference == "precompute" or dpo.reference == "auto" and dpo.method == "full"))
 
 
-def train_causal_trl(out_dir: Path, model_cfg, dpo, rows, *, checkpoint=None, echo=print) -> dict:
+def train_causal_trl(out_dir: Path, model_cfg, dpo, rows, *, checkpoint=None, echo=to_stderr) -> dict:
     from datasets import Dataset
     from transformers import set_seed
     from trl import DPOTrainer

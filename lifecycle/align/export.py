@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from lifecycle.errors import LifecycleError
+from lifecycle.reporting import to_stderr
 
 TARGETS = ("trl", "axolotl", "llama-factory")
 KIND = "align_export"
@@ -121,14 +122,13 @@ def _alpaca(rows: list[dict]) -> str:
 
 
 def export_alignment(project, to: str, *, out: Path | None = None, overwrite: bool = False,
-                     config: Path | None = None, echo=print) -> Path:
+                     config: Path | None = None, echo=to_stderr) -> Path:
     from lifecycle.align.pairs import load_align_config
     from lifecycle.align.preferences import load_preferences
     from lifecycle.config.yaml_io import atomic_write_text
     from lifecycle.errors import did_you_mean
     from lifecycle.outputs import staged_output
-    from lifecycle.runs.store import file_sha256
-
+    from lifecycle.hashing import file_sha256
     if to not in TARGETS:
         raise LifecycleError(did_you_mean(to, TARGETS, kind="export target"), hint=f"targets: {', '.join(TARGETS)}")
     cfg = load_align_config(project, config)
@@ -144,7 +144,7 @@ def export_alignment(project, to: str, *, out: Path | None = None, overwrite: bo
             f"Exported by `lifecycle align export --to {to}` from configs/align.yaml (dpo) and "
             f"{dpo.train} ({len(train)} pairs, sha256 {file_sha256(train_path)[:12]}); held out: {len(held)} pairs.",
             "Regenerate it instead of editing: the project's configs are the source."]
-    from lifecycle.generation.loading import is_encoder_decoder, load_model_config
+    from lifecycle.loading import is_encoder_decoder, load_model_config
 
     try:
         enc_dec = is_encoder_decoder(load_model_config(model_cfg.model, model_cfg.revision, model_cfg.trust_remote_code))

@@ -129,8 +129,8 @@ CALIBRATION_KIND = "judge_calibration"
 def record_calibration(project, result: dict, judge_file: Path, human_file: Path, min_kappa: float | None,
                        argv=None):
     """A `judge_calibration` run: the evidence `adapt.aligned` needs before a judge's win-rate counts."""
-    from lifecycle.runs.store import RunStore, file_sha256
-
+    from lifecycle.hashing import file_sha256
+    from lifecycle.runs.store import RunStore
     judges = sorted({str(j.get("annotator")) for j in read_judgments(judge_file, strict_duplicates=False)})
     store = RunStore(project.runs_dir)
     with store.new_run(CALIBRATION_KIND, config={"min_kappa": min_kappa, "judges": judges},

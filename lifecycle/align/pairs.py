@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lifecycle.errors import RunError
+from lifecycle.reporting import to_stderr
 
 KIND = "pairs"
 PAIRS_FILE = "pairs.jsonl"
@@ -61,33 +62,34 @@ def _settings(project, pairs_cfg, req: PairsRequest):
 
 
 def _prompts(project, loaded, prompt_cfg, data_path: Path, limit: int | None, reserve: int):
-    from lifecycle.data import load_jsonl, prompt_field_types
-    from lifecycle.prompting import build_prompts
-    from lifecycle.prompting.project_inputs import load_shot_pool
+    """The prompts `lifecycle generate` would send: the one loader, the project's `preprocess`
+    function (configs/prompt.yaml), its shot pool, and PromptInputs.build with the loaded model's
+    tokenizer and window (so the preferences are about the prompts the model is later used with)."""
+    from lifecycle.prompting.project_inputs import PromptInputs, load_prompt_examples
 
-    examples = load_jsonl(data_path, id_field=prompt_cfg.id_field, limit=limit, **prompt_field_types(prompt_cfg))
-    pool = load_shot_pool(prompt_cfg, project.root) if prompt_cfg.shots.pool else None
-    return build_prompts(examples, prompt_cfg, loaded.tokenizer, k=prompt_cfg.shots.k,
-                         context_window=loaded.context_window, reserve_tokens=reserve, pool=pool,
-                         encoder_decoder=loaded.encoder_decoder)
+    examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=limit)
+    inputs = PromptInputs(prompt_cfg, examples, data_path, pool, loaded.tokenizer, str(loaded.ref),
+                          loaded.context_window, loaded.encoder_decoder, reserve)
+    return inputs.build(prompt_cfg.shots.k)
 
 
 def _expand(prompts, n: int) -> list:
     return [replace(p, id=f"{p.id}#{j}") for p in prompts for j in range(n)]
 
 
-def sample_pairs(project, req: PairsRequest, echo=print):
+def sample_pairs(project, req: PairsRequest, echo=to_stderr):
     """A new, complete pairs run."""
     from lifecycle.align.policy import load_policy
-    from lifecycle.prompting.project_inputs import dataset_path
-    from lifecycle.runs.store import RunStore, file_sha256
-
+    from lifecycle.paths import safe_path
+    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config
+    from lifecycle.hashing import file_sha256
+    from lifecycle.runs.store import RunStore
     cfg = load_align_config(project, req.config).pairs
     n = req.candidates or cfg.candidates
     settings = _settings(project, cfg, req)
-    prompt_cfg = project.prompt_config()
-    data_path = (project.path(req.data) if req.data else
-                 project.path(cfg.data) if cfg.data else dataset_path(project)).resolve()
+    prompt_cfg = load_prompt_config(project)
+    data_path = safe_path(project.path(req.data) if req.data else project.path(cfg.data) if cfg.data
+                          else dataset_path(project)).resolve()  # as `generate`: a link out of the project is refused
     limit = req.limit or cfg.limit
     loaded, described = load_policy(project, run_ref=req.run_ref, model=req.model)
     prompts = _prompts(project, loaded, prompt_cfg, data_path, limit, settings.max_new_tokens)
@@ -102,13 +104,13 @@ def sample_pairs(project, req: PairsRequest, echo=print):
         return _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n, echo, cfg.greedy_first)
 
 
-def resume_pairs(project, ref: str, echo=print):
+def resume_pairs(project, ref: str, echo=to_stderr):
     """Finish an interrupted pairs run: candidates already written are not sampled again."""
     from lifecycle.align.policy import load_policy
     from lifecycle.config.generation import GenerationSettings
     from lifecycle.config.prompt import PromptConfig
-    from lifecycle.runs.store import RunStore, file_sha256
-
+    from lifecycle.hashing import file_sha256
+    from lifecycle.runs.store import RunStore
     run = RunStore(project.runs_dir).get(ref)
     if run.kind != KIND:
         raise RunError(f"run {run.id} is a '{run.kind}' run, not a pairs run")
@@ -156,9 +158,16 @@ def _generate_and_pair(run, loaded, settings, prompt_cfg, prompts, n: int, echo,
             pairs.append({"pair_id": f"{run.id}/{p.id}/{j}-{j + 1}", "prompt_id": p.id, "prompt": p.text,
                           "a": a["prediction"], "b": b["prediction"], "reference": p.reference})
     atomic_write_text(run.path / PAIRS_FILE, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in pairs))
+    # U+FFFD: the model emitted bytes that are not UTF-8 text. Reviewers then see replacement
+    # characters and DPO re-tokenizes them into tokens the model never generated (off-policy).
+    undecodable = sum("\ufffd" in r["prediction"] for r in by_id.values())
     run.finish("complete", pairs=len(pairs), identical_dropped=identical, candidates=len(by_id),
-               generated_this_session=progress.generated, resumed_skipped=progress.skipped)
+               undecodable_candidates=undecodable, generated_this_session=progress.generated,
+               resumed_skipped=progress.skipped)
     echo(f"{len(pairs)} pairs ({identical} identical candidate pairs dropped) -> {run.path / PAIRS_FILE}")
+    if undecodable:
+        echo(f"warning: {undecodable} of {len(by_id)} candidates hold bytes that are not text (U+FFFD); their pairs "
+             "are not the tokens the model generated")
     return run
 
 

@@ -22,7 +22,7 @@ def load_run_model(run, device: str = "cpu"):
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import (check_remote_code, is_encoder_decoder, load_model_config, load_tokenizer,
+    from lifecycle.loading import (check_remote_code, is_encoder_decoder, load_model_config, load_tokenizer,
                                               weights_kwargs)
 
     if run.kind == "finetune":
@@ -59,7 +59,7 @@ def load_run_model(run, device: str = "cpu"):
 
 def load_policy(project, *, run_ref: str | None = None, model: str | None = None):
     """(LoadedModel, description for run.yaml)."""
-    from lifecycle.generation.loading import LoadedModel, context_window, load_model_from_config, pick_device_dtype
+    from lifecycle.loading import LoadedModel, context_window, load_model_from_config, pick_device_dtype
     from lifecycle.runs.store import RunStore
 
     if run_ref is None:

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from lifecycle.errors import LifecycleError
+from lifecycle.reporting import to_stderr
 
 KIND = "align_eval"
 
@@ -43,21 +44,21 @@ def win_rate(aligned_scores, reference_scores, *, samples: int = 1000, seed: int
             "wins": int((outcome == 1).sum()), "ties": int((outcome == 0.5).sum()), "losses": int((outcome == 0).sum())}
 
 
-def _generate(loaded, settings, prompts: list[str]) -> list[str]:
+def _generate(loaded, settings, prompts: list[str], stop) -> list[str]:
     from lifecycle.generation.engine import Engine
 
-    return [g.text for g in Engine(loaded, settings).generate(prompts)]
+    return [g.text for g in Engine(loaded, settings, stop=stop).generate(prompts)]
 
 
 def evaluate_alignment(project, aligned_ref: str, *, oracle: str | None = None, reward_run: str | None = None,
                        data: Path | None = None, limit: int | None = None, config: Path | None = None,
-                       argv=None, echo=print):
+                       argv=None, echo=to_stderr):
     from lifecycle.align.pairs import load_align_config
     from lifecycle.align.policy import load_policy
     from lifecycle.align.preferences import load_preferences
     from lifecycle.config.generation import GenerationSettings
-    from lifecycle.runs.store import RunStore, file_sha256
-
+    from lifecycle.hashing import file_sha256
+    from lifecycle.runs.store import RunStore
     if bool(oracle) == bool(reward_run):
         raise LifecycleError("give one judge: --oracle module:function or --reward-run RUN")
     cfg = load_align_config(project, config).eval
@@ -75,7 +76,10 @@ def evaluate_alignment(project, aligned_ref: str, *, oracle: str | None = None, 
     base_model = ((aligned_run.meta.get("config") or {}).get("model") or {}).get("model")
     aligned, _ = load_policy(project, run_ref=aligned_ref)
     reference, _ = load_policy(project, model=base_model)
-    ours, theirs = _generate(aligned, settings, prompts), _generate(reference, settings, prompts)
+    from lifecycle.prompting.project_inputs import load_prompt_config
+
+    stop = load_prompt_config(project).stop  # the stop sequences `generate` and `align pairs` use
+    ours, theirs = _generate(aligned, settings, prompts, stop), _generate(reference, settings, prompts, stop)
     if oracle:
         score = load_oracle(oracle)
         judge = {"kind": "oracle", "oracle": oracle}

@@ -94,6 +94,17 @@ class MemoryRequest:
         """The project's memory question (see `project_memory_request`)."""
         return project_memory_request(project, overrides)[0]
 
+    @classmethod
+    def from_flags(cls, given: dict) -> "MemoryRequest":
+        """A question asked field by field (`models estimate MODEL --method ...`): fields given as
+        None take the defaults, and the dtype defaults to the method's own (int4 for qlora), else bf16."""
+        fields = {k: v for k, v in given.items() if v is not None}
+        fields.setdefault("method", INFERENCE)
+        if "dtype" not in fields:
+            own = None if fields["method"] == INFERENCE else get_method(fields["method"]).default_dtype
+            fields["dtype"] = own or "bf16"
+        return cls(**fields)
+
     def step_lengths(self, architecture: str) -> tuple[int, int | None]:
         """(input length, decoder length) of the simulated step. In training, `target_len` is the
         decoder's length for an encoder-decoder (default: `seq_len`) and is appended to the one

@@ -71,7 +71,7 @@ def resolve_spec(ref: str | Path, *, revision: str | None = None, trust_remote_c
     entry = lookup(ref)
     if entry is not None:
         return ModelSpec(entry.id, config_from_dims(entry.config), entry.model_class, dict(entry.config), entry)
-    from lifecycle.generation.loading import load_model_config
+    from lifecycle.loading import load_model_config
 
     folder = Path(ref).expanduser()
     try:

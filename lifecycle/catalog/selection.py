@@ -230,8 +230,7 @@ def _estimated_bytes(entry: CatalogEntry, req: SelectionRequest) -> int:
     from dataclasses import asdict
 
     from lifecycle.catalog.memory import ESTIMATOR_VERSION, estimate_memory
-    from lifecycle.runs.store import stable_hash
-
+    from lifecycle.hashing import stable_hash
     key = stable_hash({"config": entry.config, "request": asdict(req.memory), "estimator": ESTIMATOR_VERSION})
     name = f"estimate:{entry.id}"
     cached = req.cache.get(name, key) if req.cache else None
@@ -276,7 +275,7 @@ def request_for_project(project, *, gpu_memory: str | None = None, memory: str |
 def folder_criteria(local, req: SelectionRequest) -> list[Criterion]:
     """The select criteria for a local model folder: architecture, memory and context from its own
     config.json; licence from the catalog model it declares to copy (lifecycle.catalog.local)."""
-    from lifecycle.generation.loading import context_window, load_model_config
+    from lifecycle.loading import context_window, load_model_config
 
     out = [architecture_criterion(local.architecture, req)]
     if local.base is not None:

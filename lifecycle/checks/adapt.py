@@ -119,8 +119,8 @@ def icl_ladder(ctx):
 @register("adapt.target_met", "adapt", "the best run meets the target by its lower confidence bound")
 def target_met(ctx):
     """Counts only runs of the model the project ships (scope.adaptation: prompting -> the selected
-    base model; peft/full -> the fine-tuned or merged model); external predictions are listed, never
-    counted."""
+    base model; peft/full -> the fine-tuned or merged model); external predictions are listed, not
+    counted, unless a person attested them (`eval run --predictions FILE --attest NOTE`)."""
     success = ctx.manifest.scope.success
     adaptation = ctx.manifest.scope.adaptation.value
     runs, eval_key = matching_eval_runs(ctx)
@@ -196,7 +196,7 @@ def finetune_beats_baseline(ctx):
     paired = _paired_comparison(ctx, finetunes, {r.id for r in runs}, metric)
     tune_hint = "tune configs/finetune.yaml (learning rate, steps), add training data, or keep prompting"
     if paired is not None:
-        from lifecycle.evaluation.verdict import paired_verdict
+        from lifecycle.evaluation.statistics.verdict import paired_verdict
 
         ft, comp, m = paired
         lo, hi = m["ci"]

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from lifecycle.errors import ConfigError
 from lifecycle.locking import locked
-from lifecycle.text_safety import printable
+from lifecycle.text_safety import MAX_NOTE_CHARS, printable
 from lifecycle.textio import MAX_YAML_BYTES
 
-MAX_NOTE_CHARS = 2000
 # Leave the reader's cap a wide margin: at most this share of it is ever written.
 MAX_FILE_BYTES = MAX_YAML_BYTES // 2
 

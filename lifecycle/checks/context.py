@@ -48,7 +48,7 @@ class CheckContext:
         """configs/prompt.yaml with its `preset` applied, as every command sees it (template and
         target_field always set), so checks and eval keys agree with `eval run`."""
         from lifecycle.errors import PromptError
-        from lifecycle.prompting.presets import resolve_prompt_config
+        from lifecycle.config.prompt import resolve_prompt_config
 
         raw = self._config("prompt")
         try:
@@ -83,7 +83,7 @@ class CheckContext:
     # data ------------------------------------------------------------------------------------
     def sample_fields(self) -> list[str]:
         """The fields an example needs: the prompt's placeholders and target, and what eval reads."""
-        from lifecycle.prompting.template import template_fields
+        from lifecycle.prompt_template import template_fields
 
         prompt = self.prompt_config
         fields = list(template_fields(prompt.template)) + [prompt.target_field]

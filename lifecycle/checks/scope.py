@@ -37,7 +37,7 @@ def use_case(ctx):
 @register("scope.target_metric", "scope", "a success metric with a target is set and evaluated")
 def target_metric(ctx):
     from lifecycle.errors import EvaluationError
-    from lifecycle.evaluation.registry import get_metric
+    from lifecycle.evaluation.metrics.registry import get_metric
 
     success = ctx.manifest.scope.success
     evidence = {"metric": success.metric, "target": success.target}

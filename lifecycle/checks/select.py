@@ -118,8 +118,7 @@ def _estimate(ctx, request):
 def memory(ctx):
     from lifecycle.catalog.memory import tokens_label
     from lifecycle.checks.registry import Outcome
-    from lifecycle.runs.store import stable_hash
-
+    from lifecycle.hashing import stable_hash
     if not _model_ref(ctx):
         return todo("no model selected yet", "run `lifecycle select`")
     from dataclasses import asdict
@@ -165,8 +164,7 @@ def memory(ctx):
 
 # context window (heavy: loads the tokenizer) ----------------------------------------------------
 def _measure_key(ctx) -> str:
-    from lifecycle.runs.store import file_sha256, stable_hash
-
+    from lifecycle.hashing import file_sha256, stable_hash
     sample, _ = _measured_data(ctx)
     return stable_hash({
         "model": ctx.model_config.model_dump(), "prompt": ctx.prompt_config.model_dump(),

@@ -196,7 +196,7 @@ def _metric_problems(report: ValidationReport) -> list[str]:
     """Every metric name the configs use, resolved against the registry (groups such as `rouge`
     allowed where a list of metrics is meant; a success metric or target names one metric)."""
     from lifecycle.errors import LifecycleError
-    from lifecycle.evaluation.registry import GROUPS, get_metric
+    from lifecycle.evaluation.metrics.registry import GROUPS, get_metric
 
     out: list[str] = []
 
@@ -254,7 +254,8 @@ def _read_data(report: ValidationReport, item: DataReport, prompt, *, needs: dic
 
 def _check_data(report: ValidationReport) -> None:
     """The data each config names, read and matched against the fields the configs use."""
-    from lifecycle.prompting import resolve_prompt_config, template_fields
+    from lifecycle.config.prompt import resolve_prompt_config
+    from lifecycle.prompt_template import template_fields
 
     manifest, prompt_r, ev, ft = (report.get(k) for k in ("lifecycle", "prompt", "eval", "finetune"))
     if manifest is None or manifest.value is None:

@@ -47,9 +47,18 @@ def _estimator_methods() -> list[str]:
     return estimator_methods()
 
 
+def _generation_presets() -> list[str]:
+    from typing import get_args
+
+    from lifecycle.config.generation import Preset
+
+    return list(get_args(Preset))
+
+
 TASK = registry_choice(_tasks, "task", "--task")
 METHOD = registry_choice(_methods, "fine-tuning method", "--method")
 ESTIMATE_METHOD = registry_choice(_estimator_methods, "method", "--method")
+GENERATION_PRESET = registry_choice(_generation_presets, "generation preset", "--preset")
 
 
 def _joined(names: list[str], sep: str = ", ") -> str:

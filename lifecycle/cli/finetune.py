@@ -4,7 +4,6 @@ into the base weights. Thin: parse -> lifecycle.finetune -> print."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -49,22 +48,11 @@ def finetune_cmd(
     from lifecycle.project import Project
 
     project = Project.find(project_dir)
-    if worker_run is None and int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
-        from lifecycle.errors import FinetuneError
-
-        raise FinetuneError("`lifecycle finetune` was started by a distributed launcher directly; every process "
-                            "would make its own run folder",
-                            hint="run `lifecycle finetune --launch accelerate --config-file F` instead: it makes "
-                            "one run folder and starts the processes itself")
     if worker_run is not None:  # one process of `accelerate launch`, started by --launch
         from lifecycle.finetune.pipeline import worker
 
         worker(project, worker_run, worker_resume_from, typer.echo)
         return
-    if launch is None and config_file is not None:
-        from lifecycle.errors import FinetuneError
-
-        raise FinetuneError("--config-file is for --launch accelerate", hint="add --launch accelerate")
     import sys
 
     from lifecycle.finetune.pipeline import FinetuneRequest, finetune

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from lifecycle.cli.choices import GENERATION_PRESET
 from lifecycle.cli.options import sub_app, PROJECT_OPTION, parse_shots
 
 EPILOG = (
@@ -31,7 +32,7 @@ def generate_cmd(
     shots: Optional[str] = typer.Option(None, "--shots", "-k", help="Comma list of K, one run each (default: shots.k of configs/prompt.yaml)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="First N examples only."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Generation config (default: configs/generation.yaml)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="Generation preset: greedy, sampling or beam (overrides the config's)."),
+    preset: Optional[str] = typer.Option(None, "--preset", parser=GENERATION_PRESET, metavar="PRESET", help="Generation preset: greedy, sampling or beam (overrides the config's)."),
     prompt_config: Optional[Path] = typer.Option(None, "--prompt-config", help="Prompt config (default: configs/prompt.yaml)."),
     prompt_preset: Optional[str] = typer.Option(None, "--prompt-preset", help="Built-in prompt wording, e.g. dialogue-flan (`lifecycle prompt presets`)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Hub id or local folder; overrides configs/model.yaml."),
@@ -50,8 +51,6 @@ def generate_cmd(
     from lifecycle.project import Project
 
     proj = Project.find(project)
-    if preset is not None and preset not in ("greedy", "sampling", "beam"):
-        raise typer.BadParameter(f"'{preset}' is not one of greedy, sampling, beam", param_hint="--preset")
     if resume:
         given = [n for n, v in (("--shots", shots), ("--limit", limit), ("--config", config), ("--preset", preset),
                                 ("--prompt-config", prompt_config), ("--prompt-preset", prompt_preset),

@@ -48,7 +48,7 @@ def run_cmd(
     if oracle:
         fn, who = J.oracle_judge(oracle), f"judge:{oracle}"
     elif model:
-        from lifecycle.generation.loading import load_model
+        from lifecycle.loading import load_model
 
         fn, who = J.model_judge(load_model(model)), f"judge:{Path(model).name}"
     else:

@@ -9,8 +9,8 @@ import typer
 
 from lifecycle import __version__
 from lifecycle.cli import eval as eval_cli
-from lifecycle.cli import eval_init, eval_more  # noqa: F401  (commands of `eval`)
 from lifecycle.cli import finetune, generate, models, new, project_cmds, prompt
+from lifecycle.cli import select as select_cli
 from lifecycle.cli import rag as rag_cli
 from lifecycle.cli import tools as tools_cli
 from lifecycle.cli import serve as serve_cli
@@ -63,7 +63,7 @@ def _root(
 # so the command order and help style do not depend on import order. A new stage adds its lines here.
 app.add_typer(new.app)                      # new
 app.add_typer(project_cmds.app)             # validate, check, status, schema
-app.add_typer(models.app)                   # select
+app.add_typer(select_cli.app)               # select
 app.add_typer(generate.app)                 # generate
 app.add_typer(models.models_app, name="models")
 app.add_typer(prompt.prompt_app, name="prompt")

@@ -128,7 +128,7 @@ def presets_cmd(
     """List the built-in prompt presets per task."""
     from lifecycle.errors import PromptError, did_you_mean
     from lifecycle.manifest import Task
-    from lifecycle.prompting import presets_for
+    from lifecycle.config.prompt import presets_for
 
     tasks = [t.value for t in Task]
     if task is not None and task not in tasks:

@@ -75,6 +75,7 @@ def _labelling_tool(project, action: str, args: list[str], fmt: Optional[str], o
             raise LifecycleError("`lifecycle review export` needs --out FILE (the tasks or records to import in the tool)")
         files = labeltools.export_pairs(pairs_of_runs(project, args or None), fmt, project.path(out))
         typer.echo(f"{fmt}: pairs -> {files[0]}; its labelling setup -> {files[1]}")
+        typer.echo(labeltools.how_to_load(fmt, files))
         return
     if len(args) < 1:
         raise LifecycleError("`lifecycle review import FILE --format ...` needs the tool's JSON export")

@@ -44,6 +44,9 @@ def serve_cmd(
     max_tokens_cap: Optional[int] = typer.Option(None, "--max-tokens-cap", min=1, help="Largest max_tokens allowed."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Serve config (default: configs/serve.yaml if present)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    rag: bool = typer.Option(False, "--rag", help="Give every prompt context retrieved from the project's "
+                             "`lifecycle rag index` (configs/rag.yaml), fitted to the token budget as generate --rag "
+                             "does; responses list the chunks (`rag`). Refuses a missing or stale index."),
     project: Optional[Path] = PROJECT_OPTION,
 ) -> None:
     """Serve the model over HTTP until Ctrl-C or SIGTERM."""
@@ -63,11 +66,18 @@ def serve_cmd(
         from lifecycle.serve.server import free_port
 
         cfg = cfg.model_copy(update={"port": free_port(cfg.host)})
+    retrieval = None
+    if rag:  # before the model loads: a stale index refuses at once
+        from lifecycle.prompting.project_inputs import load_prompt_config
+        from lifecycle.serve.rag import ServeRag
+
+        retrieval = ServeRag(proj, load_prompt_config(proj))
     served = load_served(proj, run=run, model=model, name=cfg.model_name)
     typer.echo(f"serving '{served.name}'" + (f" (run {served.run_id})" if served.run_id else "")
-               + f" on http://{cfg.host}:{cfg.port}/v1  (batch <= {cfg.max_batch_size}, wait {cfg.max_wait_ms:g} ms)",
-               err=True)
-    serve_forever(create_app(served, cfg), cfg, log_level=log_level)
+               + f" on http://{cfg.host}:{cfg.port}/v1  (batch <= {cfg.max_batch_size}, wait {cfg.max_wait_ms:g} ms"
+               + (f", rag {retrieval.mode} k={retrieval.k} over {retrieval.describe()['chunks']} chunks" if retrieval else "")
+               + ")", err=True)
+    serve_forever(create_app(served, cfg, retrieval), cfg, log_level=log_level)
 
 
 BENCH_EPILOG = (

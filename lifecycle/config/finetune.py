@@ -6,6 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lifecycle.errors import ConfigError
 from lifecycle.methods import get_method, method_names
 
 
@@ -56,7 +57,7 @@ class TrainingSettings(Strict):
 
 
 class FinetuneData(Strict):
-    train: str = "data/sample.jsonl"
+    train: str = "data/train.jsonl"  # the template's: held out from the eval set (data/sample.jsonl)
     validation: Optional[str] = None
     max_source_tokens: Optional[int] = Field(
         default=None, ge=1, description="Cut longer prompts to this many tokens (default: a longer prompt is an error).")
@@ -78,8 +79,6 @@ class FinetuneConfig(Strict):
     @field_validator("method")
     @classmethod
     def _registered(cls, v: str) -> str:
-        from lifecycle.errors import ConfigError
-
         try:
             get_method(v)
         except ConfigError as err:  # a ValueError, so that the loader locates it (file:line: method: ...)

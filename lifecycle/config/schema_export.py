@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from lifecycle.config.yaml_io import atomic_write_text
+
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 
@@ -78,8 +80,6 @@ def stale_schemas(folder: Path = SCHEMA_DIR) -> list[str]:
 
 
 def export_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    from lifecycle.config.yaml_io import atomic_write_text
-
     written = []
     for name in MODELS:
         path = folder / schema_file_name(name)

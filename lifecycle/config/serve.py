@@ -9,6 +9,8 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lifecycle.config.yaml_io import load_config
+
 
 class ServeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -34,8 +36,6 @@ class ServeConfig(BaseModel):
 
 def load_serve_config(project, path=None, overrides: dict | None = None) -> ServeConfig:
     """configs/serve.yaml (or `path`) when present, else the defaults; non-None `overrides` (flags) win."""
-    from lifecycle.config.yaml_io import load_config
-
     file = path or project.path("configs/serve.yaml")
     cfg = load_config(file, ServeConfig) if path is not None or file.is_file() else ServeConfig()
     given = {k: v for k, v in (overrides or {}).items() if v is not None}

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import yaml
 
 from lifecycle.errors import ConfigError, located
+from lifecycle.locking import locked
+from lifecycle.paths import safe_path
 from lifecycle.textio import MAX_DEPTH, MAX_YAML_BYTES, read_text
 T = TypeVar("T")
 
@@ -108,8 +110,6 @@ def parse_yaml(text: str, path: str | Path | None = None) -> LoadedYaml:
 def load_yaml(path: str | Path) -> LoadedYaml:
     """Size cap before reading, strict UTF-8 (a BOM is accepted; a bad byte is named with its line
     and column), then `parse_yaml`. A file inside a project that is a symlink out of it is refused."""
-    from lifecycle.paths import safe_path
-
     path = safe_path(Path(path), what="YAML file")
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
@@ -186,8 +186,6 @@ def update_yaml(path: str | Path, updates: dict[tuple[str, ...], Any]) -> None:
     from ruamel.yaml import YAML
 
     import io
-
-    from lifecycle.locking import locked
 
     path = Path(path)
     with locked(path, what=str(path)):  # two `--apply`s at once: both edits land, in turn

@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 
 from lifecycle.config.yaml_io import atomic_write_text
-from lifecycle.errors import EvaluationError
-from lifecycle.evaluation.registry import METRICS, PROJECT_METRICS, compute_metrics, get_metric
-from lifecycle.evaluation.scoring import metric_requests
-from lifecycle.evaluation.stats import PairedResult, compare_scores
+from lifecycle.errors import EvaluationError, LifecycleError
+from lifecycle.evaluation.metrics.custom import register_project_metrics
+from lifecycle.evaluation.metrics.registry import METRICS, PROJECT_METRICS, compute_metrics, get_metric, metric_requests
+from lifecycle.evaluation.reports.compare import build_compare_doc
+from lifecycle.evaluation.statistics.bootstrap import PairedResult, compare_scores
 from lifecycle.runs.store import Run, RunStore
 
 COMPARISON_FILE = "comparison.json"
@@ -93,9 +94,6 @@ def _refs(rec: dict) -> list[str]:
 
 def _register_custom(project) -> None:
     """The project's `function:` metrics, so runs that scored them can be compared on them."""
-    from lifecycle.errors import LifecycleError
-    from lifecycle.evaluation.custom import register_project_metrics
-
     try:
         register_project_metrics(project, project.eval_config().metrics)
     except (LifecycleError, OSError):  # no or broken eval config: compare the built-in metrics
@@ -164,8 +162,6 @@ def compare_runs(project, refs: list[str], settings: CompareSettings | None = No
 
 
 def _write(project, comparison: Comparison, argv: list[str] | None) -> None:
-    from lifecycle.evaluation.compare_report import build_compare_doc
-
     run = RunStore(project.runs_dir).create(
         "compare", config={"runs": [comparison.baseline.id, *[r.id for r in comparison.others]]},
         dataset=comparison.baseline.meta.get("dataset") or {}, seed=None,
@@ -179,19 +175,3 @@ def _write(project, comparison: Comparison, argv: list[str] | None) -> None:
         raise
     run.finish(status="complete")
     comparison.run = run
-
-
-def compare_table(c: Comparison) -> str:
-    lines = []
-    for w in c.warnings:
-        lines.append(f"warning: {w}")
-    for rid, res in c.results.items():
-        lines.append(f"A = {c.baseline.id}  vs  B = {rid}  ({c.n[rid]} paired examples)")
-        header = ["metric", "A", "B", "B - A", "95% CI", "p", "verdict"]
-        rows = [[r.metric, f"{r.a:.4f}", f"{r.b:.4f}", f"{r.diff:+.4f}", f"[{r.ci[0]:+.4f}, {r.ci[1]:+.4f}]",
-                 f"{r.p_value:.4f}", r.verdict] for r in res]
-        widths = [max(len(x[i]) for x in [header, *rows]) for i in range(len(header))]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in [header, *rows]]
-    if c.run is not None:
-        lines.append(f"report: {c.run.path / 'report.html'}")
-    return "\n".join(lines)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifecycle.data import DataNotFound, load_examples, resolve_source, source_sha256
 from lifecycle.errors import DataError
-from lifecycle.runs.store import stable_hash
-
-
+from lifecycle.hashing import stable_hash
 def as_references(value) -> list[str]:
     """A reference field holds one text or a list of texts (types are checked when the file is
     read, by lifecycle.data.check_references)."""
@@ -56,8 +55,6 @@ def load_eval_set(path: str | Path, *, id_field: str, reference_field: str, limi
     """The eval set from any source lifecycle.data reads (JSONL, CSV, parquet, JSON, arrow, a
     save_to_disk folder, hf://datasets/OWNER/NAME), with `fields` mapping columns to the names the
     configs use. `path` stays as given (prompts are built from the same source)."""
-    from lifecycle.data import DataNotFound, load_examples, resolve_source, source_sha256
-
     p = Path(path)
     try:
         source = resolve_source(p)

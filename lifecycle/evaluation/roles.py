@@ -10,13 +10,16 @@ Roles:
   finetuned  predictions of a fine-tuned model (`lifecycle finetune`'s evaluation: the adapter)
   merged     a merged fine-tune folder (our `.lifecycle-output.json` marker says so)
   quantized  a quantized copy (`lifecycle optimize quantize`)
-  external   a predictions file given with `eval run --predictions`: shown, never model evidence
+  external   a predictions file given with `eval run --predictions`: shown, never model evidence,
+             unless the run was started with `--attest NOTE` (a person states, on the record, that
+             the file holds the shipped model's predictions; who, when and the file's hash are kept)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from lifecycle.outputs import read_marker
 
 Role = Literal["base", "finetuned", "merged", "quantized", "external"]
 ROLES: tuple[str, ...] = ("base", "finetuned", "merged", "quantized", "external")
@@ -38,8 +41,6 @@ def decoding_of_settings(generation: dict | None) -> str | None:
 
 def role_of_model(model: dict | None) -> str:
     """The role of generated predictions, from the model record (LoadedModel.describe())."""
-    from lifecycle.outputs import read_marker
-
     model = model if isinstance(model, dict) else {}
     if model.get("adapter") or model.get("finetune_run"):
         return "finetuned"
@@ -93,10 +94,19 @@ def is_sweep_point(run) -> bool:
     return isinstance(run.meta.get("sweep"), dict)
 
 
+def attestation_of(run) -> dict | None:
+    """The `--attest` record of an external-predictions run (user, at, note, predictions_sha256)."""
+    att = _eval(run).get("attested")
+    return att if isinstance(att, dict) and att.get("note") else None
+
+
 def describe(run) -> str:
     """'base, greedy' / 'external predictions' for tables and check messages."""
     role = role_of(run)
     if role == "external":
+        att = attestation_of(run)
+        if att:
+            return f"external predictions, attested by {att.get('user') or 'unknown'}: {att['note']}"
         return "external predictions"
     dec = decoding_of(run)
     return f"{role}, {dec}" if dec else role
@@ -121,7 +131,10 @@ def why_not_shipped(run, adaptation: str) -> str | None:
     """None when the run measures the model the project's adaptation says it ships."""
     role = role_of(run)
     if role == "external":
-        return "external predictions (a file, not a run of the model): shown, not counted"
+        if attestation_of(run):
+            return None  # a person vouched, on the record, that these are the shipped model's outputs
+        return ("external predictions (a file, not a run of the model): shown, not counted "
+                "(`eval run --predictions FILE --attest NOTE` records that they are the shipped model's)")
     if adaptation == "prompting":
         return None if role == "base" else f"role {role}: scope.adaptation is prompting, the project ships the base model"
     if role in ADAPTED:

@@ -8,22 +8,32 @@ the reports are written atomically at the end.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from lifecycle.artifacts import weights_hash
+from lifecycle.config.generation import GenerationSettings
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import EvaluationError
-from lifecycle.evaluation.custom import register_project_metrics
 from lifecycle.evaluation.evalset import EvalSet, project_eval_set
-from lifecycle.evaluation.roles import decoding_of_settings, role_of, role_of_model
+from lifecycle.evaluation.metrics.custom import register_project_metrics
+from lifecycle.evaluation.metrics.registry import metric_requests
 from lifecycle.evaluation.predictions import Aligned, align, read_prediction_records
-from lifecycle.evaluation.scoring import StatsSettings, metric_requests, per_example_rows, score
-from lifecycle.evaluation.targets import TargetResult, best_for, project_targets
+from lifecycle.evaluation.reports.eval_run import write_eval_reports
+from lifecycle.evaluation.roles import decoding_of_settings, role_of, role_of_model
+from lifecycle.evaluation.statistics.intervals import StatsSettings, per_example_rows, score
+from lifecycle.evaluation.statistics.targets import TargetResult, best_for, project_targets
+from lifecycle.generation import Engine, generate_to_run
+from lifecycle.hashing import stable_hash
+from lifecycle.loading import load_model_from_config
+from lifecycle.normalize import LABEL_NORMALIZATION, label_normalize
 from lifecycle.prompting.effective import effective_k
-from lifecycle.runs.store import Run, RunStore, stable_hash, utc_now
+from lifecycle.prompting.project_inputs import load_prompt_inputs
+from lifecycle.runs.store import Run, RunStore, _current_user, utc_now
+from lifecycle.text_safety import MAX_NOTE_CHARS, printable
 
 SCORES_FILE = "scores.jsonl"
 
@@ -42,6 +52,7 @@ class EvalOptions:
     kind: str = "eval"
     extra_meta: dict = field(default_factory=dict)
     role: str | None = None  # lifecycle.evaluation.roles; None: inferred (predictions files are `external`)
+    attest: str | None = None  # with `predictions`: a person's note that the file is the shipped model's output
     model_cache: dict | None = None  # reuse loaded models across calls (sweeps): model ref -> LoadedModel
 
 
@@ -134,8 +145,6 @@ def _score(ctx: _Context, records: list[dict], source: str) -> tuple[Aligned, di
     aligned = align(records, ctx.evalset, source=source)
     scores, doc = score(aligned.predictions, aligned.references, ctx.requests, ctx.stats)
     if any(n in _LABEL_METRICS for n, _ in ctx.requests):
-        from lifecycle.evaluation.text import LABEL_NORMALIZATION, label_normalize
-
         changed = sum(label_normalize(p) != p for p in aligned.predictions)
         doc["label_normalization"] = {"rules": LABEL_NORMALIZATION, "labels": ctx.labels,
                                       "answers_changed": changed, "n": len(aligned.predictions)}
@@ -143,17 +152,17 @@ def _score(ctx: _Context, records: list[dict], source: str) -> tuple[Aligned, di
 
 
 def _create_run(ctx: _Context, opts: EvalOptions, *, shots: int | None, source: str, model: dict | None,
-                generation: dict | None, group: str, role: str) -> Run:
+                generation: dict | None, group: str, role: str, model_config: dict | None = None) -> Run:
     eval_meta = {"eval_key": ctx.eval_key, "shots": shots, "source": source, "group": group,
                  "role": role, "decoding": decoding_of_settings(generation),
                  "metrics": [n for n, _ in ctx.requests], "dataset_sha256": ctx.evalset.sha256,
                  "references_hash": ctx.evalset.references_hash,
                  "metric_args": {n: _plain(a) for n, a in ctx.requests}}  # what was computed (labels included)
     if any(n in _LABEL_METRICS for n, _ in ctx.requests):
-        from lifecycle.evaluation.text import LABEL_NORMALIZATION
-
         eval_meta.update(labels=ctx.labels, label_normalization=LABEL_NORMALIZATION)
     config = {"eval": ctx.cfg.model_dump(mode="json"), "prompt": ctx.prompt, "generation": generation}
+    if model_config is not None:  # what `--resume` must load again (as `lifecycle generate` records it)
+        config["model"] = model_config
     return RunStore(ctx.project.runs_dir).create(
         opts.kind, config=config, model=model, dataset=ctx.evalset.describe(), seed=ctx.cfg.seed,
         extra={"eval": eval_meta, **opts.extra_meta}, argv=opts.argv)
@@ -190,6 +199,8 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
     aligned, scores, doc = _score(ctx, records, label)
     run = _create_run(ctx, opts, shots=shots, source=source, model=model, generation=generation, group=group,
                       role=role)
+    if opts.attest:
+        run.update_meta(eval={**run.meta["eval"], "attested": _attestation(opts)})
     run.update_meta(budget=effective_k(records, shots).as_record())
     try:
         _write_results(run, aligned, scores, doc, write_predictions=True)
@@ -197,6 +208,13 @@ def _from_file(ctx: _Context, opts: EvalOptions, group: str) -> list[ScoredRun]:
         run.finish(status="failed")
         raise
     return [ScoredRun(run, shots, doc, aligned, scores)]
+
+
+def _attestation(opts: EvalOptions) -> dict:
+    """Who vouched for an external predictions file, when, and for exactly which bytes."""
+    digest = hashlib.sha256(Path(opts.predictions).read_bytes()).hexdigest()
+    return {"note": printable(opts.attest.strip())[:MAX_NOTE_CHARS], "user": _current_user(), "at": utc_now(),
+            "predictions_sha256": digest}
 
 
 def _file_role(extra: dict) -> str:
@@ -226,12 +244,35 @@ def _resumable(project, ref: str) -> Run:
     return run.claim()  # one writer per run: a second `--resume` of it gets a one-line error
 
 
+def _check_same_model(run: Run, model_cfg, model_ref) -> None:
+    """The one resume rule (as `lifecycle generate --resume`): a run is finished with what it recorded.
+    Generation settings are taken from run.yaml; the eval key (data + prompt) must be the current one,
+    and so must the model: the current configs/model.yaml must name the recorded model, revision,
+    dtype and device, and a model folder must still hold the recorded weights. Otherwise two models'
+    predictions would share one run."""
+    recorded = (run.meta.get("config") or {}).get("model")
+    now = model_cfg.model_dump(mode="json")
+    if isinstance(recorded, dict):
+        differ = [k for k in ("model", "revision", "dtype", "device", "trust_remote_code", "allow_pickle")
+                  if k in recorded and recorded.get(k) != now.get(k)]
+    else:  # runs recorded before config.model: the model's id and revision
+        m = run.meta.get("model") if isinstance(run.meta.get("model"), dict) else {}
+        differ = [k for k, was in (("model", m.get("id")), ("revision", m.get("revision")))
+                  if was is not None and str(was) != str(now.get(k))]
+    if differ:
+        was = recorded or {"model": (run.meta.get("model") or {}).get("id")}
+        raise EvaluationError(
+            f"run {run.id} was started with model {was.get('model')} and configs/model.yaml now differs "
+            f"({', '.join(f'{k}: {was.get(k)!r} -> {now.get(k)!r}' for k in differ)}): resuming would mix two "
+            "models' predictions in one run", hint="put configs/model.yaml back as it was, or start a new run")
+    sha = (run.meta.get("model") or {}).get("weights_sha256")
+    if sha and Path(str(model_ref)).is_dir() and weights_hash(model_ref) != sha:
+        raise EvaluationError(f"the weights in {model_ref} changed since run {run.id} started (sha256 differs): "
+                              "resuming would mix two models' predictions in one run", hint="start a new run instead")
+
+
 def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None,
               resume: Run | None = None) -> list[ScoredRun]:
-    from lifecycle.config.generation import GenerationSettings
-    from lifecycle.generation import Engine, generate_to_run, load_model_from_config
-    from lifecycle.prompting.project_inputs import load_prompt_inputs
-
     project = ctx.project
     shots = opts.shots if opts.shots is not None else list(ctx.cfg.shots)
     if resume is not None:
@@ -250,6 +291,8 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
                                   hint="use the same id field in configs/prompt.yaml and configs/eval.yaml")
     model_cfg = project.model_config()
     model_cfg = model_cfg.model_copy(update={"model": inputs.model_ref})
+    if resume is not None:
+        _check_same_model(resume, model_cfg, inputs.model_ref)
     settings = opts.generation or project.generation_config()
     cache = opts.model_cache if opts.model_cache is not None else {}
     key = (inputs.model_ref, model_cfg.revision, model_cfg.dtype, model_cfg.device)
@@ -270,7 +313,8 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
             if Path(str(inputs.model_ref)).is_dir():  # the evaluated artifact, for integrate.served_artifact
                 described["weights_sha256"] = weights_sha
             run = _create_run(ctx, opts, shots=k, source="generated", model=described,
-                              generation=gen_meta, group=group, role=opts.role or role_of_model(described))
+                              generation=gen_meta, group=group, role=opts.role or role_of_model(described),
+                              model_config=model_cfg.model_dump(mode="json"))
             if on_run:
                 on_run(f"{run.id}: generating {len(prompts)} examples with {k} shot(s)")
         # failed or interrupted (with how to resume) is recorded here; complete once reported
@@ -287,6 +331,11 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
 def run_eval(project, opts: EvalOptions, *, on_run: Callable[[str], None] | None = None) -> EvalOutcome:
     if opts.predictions and opts.rescore:
         raise EvaluationError("use either --predictions or --rescore, not both")
+    if opts.attest is not None and (not opts.predictions or _file_role(opts.extra_meta) != "external"):
+        raise EvaluationError("--attest vouches for an external predictions file: use it with --predictions FILE",
+                              hint="runs the tool generates are evidence already")
+    if opts.attest is not None and not opts.attest.strip():
+        raise EvaluationError("--attest needs a note: who produced the predictions, with which model and settings")
     if (opts.predictions or opts.rescore) and opts.shots and len(opts.shots) > 1:
         raise EvaluationError("a predictions file is one rung of the ladder: give one --shots value "
                               "(the shots it was generated with), or none")
@@ -309,8 +358,6 @@ def run_eval(project, opts: EvalOptions, *, on_run: Callable[[str], None] | None
         mine = [best_for(t, [(s.run.id, s.doc)]).as_dict() for t in project_targets(project, ctx.cfg)]
         s.run.update_meta(targets=mine)
     if opts.report:
-        from lifecycle.evaluation.report import write_eval_reports
-
         write_eval_reports(scored, targets)
     for s in scored:
         s.run.finish(status="complete")

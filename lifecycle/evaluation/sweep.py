@@ -26,9 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from lifecycle.config.generation import GenerationSettings
 from lifecycle.config.sweep import Scalar, SweepGrid  # noqa: F401  (Scalar: part of this module's API)
 from lifecycle.config.yaml_io import atomic_write_text, load_yaml, validate_data
-from lifecycle.errors import ConfigError, located
+from lifecycle.errors import ConfigError, EvaluationError, located
+from lifecycle.evaluation.metrics.registry import get_metric
+from lifecycle.evaluation.reports.sweep import build_sweep_doc
+from lifecycle.evaluation.runner import EvalOptions, run_eval
+from lifecycle.evaluation.statistics.targets import project_targets
+from lifecycle.runs.store import RunStore
 
 SWEEP_FILE = "sweep.json"
 
@@ -69,11 +75,28 @@ class PointResult:
                 "max": max(self.values)}
 
 
+def grid_path(project, grid: str | Path) -> Path:
+    """Where `--grid` points: an absolute path, or a file that exists relative to the current folder
+    (what a shell user tab-completed), else the path relative to the project root (the default
+    `configs/sweep.yaml` works from any folder inside the project)."""
+    path = Path(grid)
+    return path if path.is_absolute() or path.is_file() else project.path(path)
+
+
+def check_grid(project, grid: str | Path) -> list[str]:
+    """`eval sweep --check`: validate the grid against the project's generation config and say what
+    would run, one line per point (sampling points run once per seed); nothing runs."""
+    g, points = load_grid(grid_path(project, grid), project.generation_config())
+    lines = []
+    for p in points:
+        runs = len(g.seeds) if p.sampled else 1
+        lines.append(f"point {p.index + 1}: {p.label} ({runs} run{'s' if runs > 1 else ''})")
+    return lines
+
+
 def load_grid(path: str | Path, base) -> tuple[SweepGrid, list[Point]]:
     """The grid file, every point expanded and validated against GenerationSettings (all problems at once)."""
     from pydantic import ValidationError
-
-    from lifecycle.config.generation import GenerationSettings
 
     loaded = load_yaml(path)
     grid = validate_data(SweepGrid, loaded, path)
@@ -117,11 +140,6 @@ def load_grid(path: str | Path, base) -> tuple[SweepGrid, list[Point]]:
 def run_sweep(project, grid_path: str | Path, *, argv: list[str] | None = None,
               echo: Callable[[str], None] | None = None) -> tuple[list[PointResult], Any, str]:
     """Run every point (x seeds for sampling). Returns (results best first, the sweep run, metric)."""
-    from lifecycle.errors import EvaluationError
-    from lifecycle.evaluation.registry import get_metric
-    from lifecycle.evaluation.runner import EvalOptions, run_eval
-    from lifecycle.runs.store import RunStore
-
     base = project.generation_config()
     grid, points = load_grid(grid_path, base)
     metric = grid.metric or project.manifest.scope.success.metric
@@ -156,10 +174,11 @@ def run_sweep(project, grid_path: str | Path, *, argv: list[str] | None = None,
         "sweep", config={"grid": grid.model_dump(mode="json"), "base_generation": base.model_dump(mode="json")},
         seed=None, extra={"sweep": {"metric": metric, "eval_key": group, "points": len(points)}}, argv=argv)
     try:
+        # the target of the ranked metric (scope first, then eval.yaml), drawn on the report's plot
+        target = next((t.value for t in project_targets(project, project.eval_config()) if t.metric == metric), None)
         doc = {"metric": metric, "higher_is_better": hib, "shots": grid.shots, "seeds": grid.seeds,
-               "eval_key": group, "points": [r.as_dict() for r in results]}
+               "eval_key": group, "target": target, "points": [r.as_dict() for r in results]}
         atomic_write_text(run.path / SWEEP_FILE, json.dumps(doc, indent=2) + "\n")
-        from lifecycle.evaluation.sweep_report import build_sweep_doc
 
         build_sweep_doc(doc, run.id).write(run.path)
     except BaseException:
@@ -167,11 +186,3 @@ def run_sweep(project, grid_path: str | Path, *, argv: list[str] | None = None,
         raise
     run.finish(status="complete")
     return results, run, metric
-
-
-def sweep_table(results: list[PointResult], metric: str) -> str:
-    header = ["rank", "setting", "runs", f"mean {metric}", "std", "min", "max"]
-    rows = [[str(i + 1), r.point.label, str(len(r.values)), f"{r.mean:.4f}", f"{r.spread:.4f}",
-             f"{min(r.values):.4f}", f"{max(r.values):.4f}"] for i, r in enumerate(results)]
-    widths = [max(len(x[i]) for x in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in [header, *rows])

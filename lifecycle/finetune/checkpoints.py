@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.errors import FinetuneError
+from lifecycle.reporting import to_stderr
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 WEIGHT_FILES = ("adapter_model.safetensors", "model.safetensors", "model.safetensors.index.json")
@@ -108,7 +109,7 @@ def list_checkpoints(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(CHECKPOINT_RE.match(p.name).group(1)))
 
 
-def last_complete_checkpoint(folder: Path, warn=print) -> Path:
+def last_complete_checkpoint(folder: Path, warn=to_stderr) -> Path:
     """The newest complete checkpoint. Newer incomplete ones are renamed `torn-checkpoint-N` (kept
     for inspection, out of the Trainer's way) with a warning; none complete is a FinetuneError."""
     candidates = list_checkpoints(folder)

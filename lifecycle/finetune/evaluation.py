@@ -22,7 +22,7 @@ COMPARISON_FILE = "comparison.json"
 def _tuned_loaded(run, project):
     """The tuned model wrapped as the engine's LoadedModel."""
     from lifecycle.finetune.tuned import load_tuned
-    from lifecycle.generation.loading import LoadedModel, context_window, load_model_config, pick_device_dtype
+    from lifecycle.loading import LoadedModel, context_window, load_model_config, pick_device_dtype
 
     model_cfg = project.model_config()
     device, dtype = pick_device_dtype(model_cfg.device, "fp32")
@@ -91,8 +91,8 @@ def compare_with_baseline(project, tuned_eval, baseline) -> dict:
         out["metrics"][res.metric] = {"baseline": res.a, "finetuned": res.b, "difference": res.diff,
                                       "ci": list(res.ci), "p_value": res.p_value, "method": res.method}
     m = out["metrics"].get(success.metric)
-    if m:  # the verdict `eval compare` and adapt.finetune_beats_baseline give (lifecycle.evaluation.verdict)
-        from lifecycle.evaluation.verdict import paired_verdict
+    if m:  # the verdict `eval compare` and adapt.finetune_beats_baseline give (lifecycle.evaluation.statistics.verdict)
+        from lifecycle.evaluation.statistics.verdict import paired_verdict
 
         v = paired_verdict(m["difference"], m["ci"], m["p_value"], success.higher_is_better)
         out["finetune_beats_baseline"] = v.better

@@ -37,7 +37,8 @@ def limits_for(context: int, encoder_decoder: bool, data_cfg) -> LengthLimits:
 def load_records(path: Path, prompt_cfg, data_cfg, *, min_examples: int, role: str = "train") -> list[dict]:
     """Records with their file line number under `__line__` (for error messages; not a prompt field)."""
     from lifecycle.data import DataNotFound, load_examples, resolve_source
-    from lifecycle.prompting import resolve_prompt_config, template_fields
+    from lifecycle.config.prompt import resolve_prompt_config
+    from lifecycle.prompt_template import template_fields
 
     cfg = resolve_prompt_config(prompt_cfg)
     required = data_cfg.fields or sorted(set(template_fields(cfg.template)) | {cfg.target_field})
@@ -68,7 +69,8 @@ def tokenize_examples(records: list[dict], tokenizer, prompt_cfg, limits: Length
     """Features for the collator. The prompt is built by the prompting package with K=0 (the tuned
     model is asked without shots), chat template and budget policy included, so training sees the
     exact inference prompt; a target too long for the model is an error naming file:line."""
-    from lifecycle.prompting import build_prompts, format_target, resolve_prompt_config
+    from lifecycle.config.prompt import resolve_prompt_config
+    from lifecycle.prompting import build_prompts, format_target
 
     cfg = resolve_prompt_config(prompt_cfg)
     plain = [_plain(r) for r in records]

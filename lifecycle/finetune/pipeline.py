@@ -15,6 +15,7 @@ from lifecycle.errors import FinetuneError
 from lifecycle.finetune import runs as ft_runs
 from lifecycle.finetune.resources import gib
 from lifecycle.runs.store import utc_now
+from lifecycle.reporting import to_stderr
 
 
 @dataclass
@@ -30,7 +31,7 @@ class FinetuneRequest:
     config_file: Path | None = None
     evaluate: bool = True
     argv: list[str] = field(default_factory=lambda: list(sys.argv))
-    echo: Callable[[str], None] = print
+    echo: Callable[[str], None] = to_stderr
 
 
 def resolve_configs(project, req: FinetuneRequest, stored: dict | None = None):
@@ -147,7 +148,7 @@ def finetune(project, req: FinetuneRequest) -> "ft_runs.Run":
     """Train, record, evaluate; the run is `complete` only once all three are done. Any failure
     (any exception) marks it failed, Ctrl-C or SIGTERM interrupted, both resumable: a kill during
     the evaluation resumes the evaluation only."""
-    config_file = _check_launch(project, req)  # before a run folder exists
+    config_file = check_launch(project, req)  # before a run folder exists
     run, resume_from = _prepare_run(project, req)
     again = f"lifecycle finetune --resume --run {run.id}"
     if req.launch:
@@ -215,8 +216,19 @@ def worker(project, run_dir: Path, resume_from: Path | None, echo) -> None:
         atomic_write_text(run_dir / "training_summary.json", json.dumps(summary, indent=2, default=str) + "\n")
 
 
-def _check_launch(project, req: FinetuneRequest) -> Path | None:
+def check_launch(project, req: FinetuneRequest, environ=None) -> Path | None:
+    """The launcher guard, before any run folder exists: refuse a `lifecycle finetune` that a
+    distributed launcher started directly (every process would make its own run), and a launch
+    request that cannot start. Returns the accelerate config file for `--launch accelerate`."""
+    environ = os.environ if environ is None else environ
+    if int(environ.get("WORLD_SIZE", "1") or 1) > 1:
+        raise FinetuneError("`lifecycle finetune` was started by a distributed launcher directly; every process "
+                            "would make its own run folder",
+                            hint="run `lifecycle finetune --launch accelerate --config-file F` instead: it makes "
+                            "one run folder and starts the processes itself")
     if req.launch is None:
+        if req.config_file is not None:
+            raise FinetuneError("--config-file is for --launch accelerate", hint="add --launch accelerate")
         return None
     if req.launch != "accelerate":
         raise FinetuneError(f"unknown launcher '{req.launch}'; use --launch accelerate")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lifecycle.evaluation import plots
-from lifecycle.evaluation.report_doc import Doc
+from lifecycle.evaluation.reports import plots
+from lifecycle.evaluation.reports.document import Doc
 from lifecycle.finetune.evaluation import COMPARISON_FILE
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import FinetuneError, RunError
-from lifecycle.runs.store import Run, RunStore, file_sha256, stable_hash
-
+from lifecycle.hashing import file_sha256, stable_hash
+from lifecycle.runs.store import Run, RunStore
 KIND = "finetune"
 RESUMABLE = ("running", "failed", "interrupted")
 

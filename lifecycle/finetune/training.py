@@ -19,6 +19,7 @@ from lifecycle.finetune.methods import (
     apply_method, check_qlora_available, plan_method, quantization_config, trainable_parameters,
 )
 from lifecycle.finetune.resources import choose_precision, gib, memory_estimate, peak_memory, reset_peak
+from lifecycle.reporting import to_stderr
 
 ENCODER_ONLY_HEADS = ("ForSequenceClassification", "ForMaskedLM", "ForTokenClassification", "ForQuestionAnswering",
                       "ForMultipleChoice")
@@ -41,7 +42,7 @@ class JobSpec:
     validation_path: Path | None
     out_dir: Path  # the run folder
     resume_from: Path | None = None
-    echo: Callable[[str], None] = print
+    echo: Callable[[str], None] = to_stderr
     allow_pickle: bool = False  # configs/model.yaml allow_pickle: pickle-only base weights, weights_only=True
     prepare: Callable[[list], list] | None = None  # configs/prompt.yaml preprocess (the prompts' own function)
 
@@ -66,7 +67,7 @@ class JobResult:
 
 def _family(config, architecture: str) -> bool:
     """True for encoder-decoder. Encoder-only families (BERT-like) cannot generate: refused."""
-    from lifecycle.generation.loading import is_encoder_decoder
+    from lifecycle.loading import is_encoder_decoder
 
     if architecture != "auto":
         return architecture == "seq2seq"
@@ -86,7 +87,7 @@ def _load_base(spec: JobSpec, encoder_decoder: bool):
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import (_is_unpickling_refusal, _not_found, check_remote_code,
+    from lifecycle.loading import (_is_unpickling_refusal, _not_found, check_remote_code,
                                               refused_pickle, weights_kwargs)
 
     auto = AutoModelForSeq2SeqLM if encoder_decoder else AutoModelForCausalLM
@@ -173,7 +174,7 @@ def run_job(spec: JobSpec) -> JobResult:
     import torch
     from transformers import DataCollatorForSeq2Seq, set_seed
 
-    from lifecycle.generation.loading import context_window, load_model_config, load_tokenizer
+    from lifecycle.loading import context_window, load_model_config, load_tokenizer
 
     echo = spec.echo
     ft = spec.ft

@@ -31,7 +31,7 @@ def load_tuned(run, *, device: str = "cpu") -> TunedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    from lifecycle.generation.loading import (check_remote_code, is_encoder_decoder, load_model_config,
+    from lifecycle.loading import (check_remote_code, is_encoder_decoder, load_model_config,
                                               load_tokenizer, weights_kwargs)
 
     if run.kind != KIND:

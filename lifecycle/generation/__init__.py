@@ -1,4 +1,6 @@
-"""Generation: model loading, decoding presets -> GenerationConfig, the batched engine.
+"""Generation: decoding presets -> GenerationConfig, the batched engine, runs of predictions.
+
+Models are loaded by the core `lifecycle.loading` (prompting and serving load them too).
 
 Names are resolved lazily so that importing this package stays light (no torch/transformers)."""
 
@@ -13,9 +15,6 @@ _EXPORTS = {
     "to_generation_config": "lifecycle.generation.decoding",
     "generate_to_run": "lifecycle.generation.runner",
     "prediction_record": "lifecycle.generation.runner",
-    "LoadedModel": "lifecycle.generation.loading",
-    "load_model": "lifecycle.generation.loading",
-    "load_model_from_config": "lifecycle.generation.loading",
 }
 
 __all__ = list(_EXPORTS)

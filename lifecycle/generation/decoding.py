@@ -40,7 +40,6 @@ def to_generation_config(settings: GenerationSettings, model=None, tokenizer=Non
 def batch_seed(seed: int, keys: list[str]) -> int:
     """Seed for one batch, from the run's seed and the batch's example ids: a resumed run redraws
     exactly the samples an uninterrupted one would have drawn for the same batch."""
-    from lifecycle.runs.store import stable_hash
-
+    from lifecycle.hashing import stable_hash
     return int(stable_hash([seed, keys], 15), 16)
 

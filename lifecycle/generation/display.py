@@ -24,7 +24,7 @@ def print_side_by_side(results: list, show: int = 3, *, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from lifecycle.prompting import template_fields
+    from lifecycle.prompt_template import template_fields
 
     console = console or Console()
     first = results[0]

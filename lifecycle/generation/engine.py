@@ -20,7 +20,7 @@ from lifecycle.config.generation import GenerationSettings
 from lifecycle.errors import GenerationError
 from lifecycle.generation.batching import BatchLimits, plan_batches, split
 from lifecycle.generation.decoding import batch_seed, to_generation_config
-from lifecycle.generation.loading import LoadedModel
+from lifecycle.loading import LoadedModel
 
 # Called before each batch with (batch_size, padded_tokens); it may raise torch.OutOfMemoryError.
 # Lets a test (or a user with a shared GPU) impose a memory limit on batches.

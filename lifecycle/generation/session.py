@@ -6,6 +6,7 @@ generation, prompt and model configs, the dataset path and its sha256, K and the
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,17 @@ from typing import Any
 from lifecycle.config.generation import GenerationSettings
 from lifecycle.config.model import ModelConfig
 from lifecycle.config.prompt import PromptConfig
+from lifecycle.config.yaml_io import load_config
 from lifecycle.errors import DataError, RunError
-from lifecycle.runs.store import Run, RunStore, file_sha256
-
+from lifecycle.generation.engine import Engine
+from lifecycle.generation.runner import generate_to_run
+from lifecycle.loading import load_model_from_config
+from lifecycle.paths import safe_path
+from lifecycle.prompting import build_prompts, summarize_budget
+from lifecycle.prompting.effective import effective_k as _effective_k
+from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config, load_prompt_examples
+from lifecycle.hashing import file_sha256
+from lifecycle.runs.store import Run, RunStore
 KIND = "generate"
 
 
@@ -57,8 +66,6 @@ class _Plan:
 
 
 def _generation_settings(project, request: GenerateRequest) -> GenerationSettings:
-    from lifecycle.config.yaml_io import load_config
-
     if request.config is not None:
         settings = load_config(request.config, GenerationSettings)
     elif project.path(project.manifest.adaptation.generation).is_file():
@@ -73,9 +80,6 @@ def _generation_settings(project, request: GenerateRequest) -> GenerationSetting
 
 
 def _plan(project, request: GenerateRequest) -> _Plan:
-    from lifecycle.paths import safe_path
-    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config, load_prompt_examples
-
     settings = _generation_settings(project, request)
     prompt_cfg = load_prompt_config(project, request.prompt_config, request.prompt_preset)
     data_path = safe_path(dataset_path(project, request.data)).resolve()  # a link out of the project is refused
@@ -93,8 +97,6 @@ def _pool_path(prompt_cfg: PromptConfig, root: Path) -> Path | None:
 
 
 def _build_prompts(plan: _Plan, loaded, k: int):
-    from lifecycle.prompting import build_prompts
-
     return build_prompts(plan.examples, plan.prompt_cfg, loaded.tokenizer, k=k, context_window=loaded.context_window,
                          reserve_tokens=plan.settings.max_new_tokens, pool=plan.pool,
                          encoder_decoder=loaded.encoder_decoder)
@@ -112,9 +114,6 @@ def _run_config(plan: _Plan, k: int) -> dict:
 
 def run_generate(project, request: GenerateRequest, *, progress: bool = False) -> list[GenerateResult]:
     """One complete run per K. Every K's prompts are built (and budget-checked) before any run starts."""
-    from lifecycle.generation.engine import Engine
-    from lifecycle.generation.loading import load_model_from_config
-
     plan = _plan(project, request)
     loaded = load_model_from_config(plan.model_cfg)
     engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
@@ -135,9 +134,6 @@ def run_generate(project, request: GenerateRequest, *, progress: bool = False) -
 
 def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateResult:
     """Finish an interrupted generate run with the settings in its run.yaml; done examples are skipped."""
-    from lifecycle.generation.engine import Engine
-    from lifecycle.generation.loading import load_model_from_config
-
     run = RunStore(project.runs_dir).get(ref)
     if run.kind != KIND:
         raise RunError(f"run {run.id} is a '{run.kind}' run, not a '{KIND}' run",
@@ -152,8 +148,6 @@ def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateRes
 
 
 def _plan_from_run(project, run: Run) -> _Plan:
-    from lifecycle.prompting.project_inputs import load_prompt_examples
-
     meta = run.meta
     try:
         cfg = meta["config"]
@@ -175,11 +169,6 @@ def _plan_from_run(project, run: Run) -> _Plan:
 
 
 def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateResult:
-    import time
-
-    from lifecycle.generation.runner import generate_to_run
-    from lifecycle.prompting import summarize_budget
-
     budget = summarize_budget(prompts, engine.loaded.context_window)
     t = time.perf_counter()
     run.update_meta(status="running")
@@ -193,8 +182,6 @@ def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateRe
 
 def _finish(run: Run, k: int, prompts: list, budget, done, wall: float) -> list[dict]:
     """Record the complete run (honest K, budget, throughput); returns its records in prompt order."""
-    from lifecycle.prompting.effective import effective_k as _effective_k
-
     by_id = {r["id"]: r for r in run.iter_predictions()}
     records = [by_id[p.id] for p in prompts if p.id in by_id]
     if len(records) != len(prompts):

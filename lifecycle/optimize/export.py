@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lifecycle.errors import RunError
 from lifecycle.optimize.quantize import OptimizeError
+from lifecycle.reporting import to_stderr
 
 KIND = "export"
 VLLM_IMAGE = "vllm/vllm-openai:v0.10.2"
@@ -24,7 +25,7 @@ VLLM_IMAGE = "vllm/vllm-openai:v0.10.2"
 
 def _is_encoder_decoder(project, run) -> tuple[bool, str]:
     from lifecycle.finetune.tuned import base_model_ref
-    from lifecycle.generation.loading import is_encoder_decoder, load_model_config
+    from lifecycle.loading import is_encoder_decoder, load_model_config
 
     if run is None:
         ref = project.model_config_for().model
@@ -36,10 +37,11 @@ def _is_encoder_decoder(project, run) -> tuple[bool, str]:
 
 
 def export_vllm(project, *, run_ref: str | None = None, name: str | None = None, image: str = VLLM_IMAGE,
-                argv: list[str] | None = None, echo=print):
+                argv: list[str] | None = None, echo=to_stderr):
     from lifecycle.config.yaml_io import atomic_write_text
     from lifecycle.runs.store import RunStore
-    from lifecycle.serve.model import load_run_model, weights_hash
+    from lifecycle.artifacts import weights_hash
+    from lifecycle.finetune.run_model import load_trained
 
     store = RunStore(project.runs_dir)
     run = store.get(run_ref) if run_ref else None
@@ -63,12 +65,12 @@ def export_vllm(project, *, run_ref: str | None = None, name: str | None = None,
                        model=source, argv=argv, extra={"export": {"source": source, "target": "vllm"}}) as out:
         folder = out.path / "model"
         if run is None:
-            from lifecycle.generation.loading import load_model
+            from lifecycle.loading import load_model
 
             loaded = load_model(ref, device="cpu", dtype="fp32")
             model, tok, window = loaded.model, loaded.tokenizer, loaded.context_window
         else:
-            loaded, _, _, _ = load_run_model(project, run)
+            loaded, _, _, _ = load_trained(project, run)
             model, tok, window = loaded.model, loaded.tokenizer, loaded.context_window
             if hasattr(model, "merge_and_unload"):  # a peft adapter: fold it into the base weights
                 model = model.merge_and_unload()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.errors import LifecycleError, RunError
+from lifecycle.reporting import to_stderr
 
 KIND = "quantize"
 STATE_FILE = "model_int8.pt"
@@ -86,9 +87,10 @@ def state_bytes(model) -> bytes:
 
 def _source(project, run_ref: str | None):
     """(LoadedModel on CPU fp32, description dict, weights sha256 or None)."""
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
     from lifecycle.runs.store import RunStore
-    from lifecycle.serve.model import load_run_model, weights_hash
+    from lifecycle.artifacts import weights_hash
+    from lifecycle.finetune.run_model import load_trained
 
     if run_ref:
         src = RunStore(project.runs_dir).get(run_ref)
@@ -96,7 +98,7 @@ def _source(project, run_ref: str | None):
             raise RunError(f"run {src.id} is {src.status}; quantize a complete run")
         if src.kind == KIND:
             raise OptimizeError(f"run {src.id} is already quantized")
-        loaded, base, folder, extra = load_run_model(project, src)
+        loaded, base, folder, extra = load_trained(project, src)
         if str(loaded.device) != "cpu" or str(loaded.dtype) != "torch.float32":
             loaded.model.to("cpu").float()
         return loaded, {"run": src.id, "run_kind": src.kind, "base": base, **extra}, (weights_hash(folder) if folder else None)
@@ -138,7 +140,7 @@ def _eval_run(project, prompts, gens, folder: Path, name: str, extra: dict, limi
     return outcome.runs[0].run
 
 
-def quantize(project, opts: QuantizeOptions, *, echo=print):
+def quantize(project, opts: QuantizeOptions, *, echo=to_stderr):
     import torch
 
     from lifecycle.evaluation.compare import compare_runs
@@ -158,9 +160,7 @@ def quantize(project, opts: QuantizeOptions, *, echo=print):
     inputs = load_prompt_inputs(project, data=eval_path, limit=limit)
     prompts = build_prompts(inputs.examples, inputs.cfg, loaded.tokenizer, k=0, context_window=loaded.context_window,
                             reserve_tokens=inputs.reserve_tokens, encoder_decoder=loaded.encoder_decoder)
-    from lifecycle.serve.model import _project_settings
-
-    settings = _project_settings(project)
+    settings = project.generation_settings()
     recipe = {"method": "torch.ao.quantization.quantize_dynamic", "dtype": "qint8", "modules": ["torch.nn.Linear"],
               "bits": 8, "torch": str(torch.__version__)}
     config = {"source": source, "recipe": recipe, "limit": limit, "threads": torch.get_num_threads(),

@@ -20,10 +20,10 @@ from typing import Any
 from lifecycle.config.prompt import PromptConfig
 from lifecycle.errors import PromptError
 from lifecycle.prompting.chat import chat_messages, render_chat, uses_chat_template
-from lifecycle.prompting.presets import resolve_prompt_config
+from lifecycle.config.prompt import resolve_prompt_config
 from lifecycle.prompting.rendered import RenderedPrompt, _ids
 from lifecycle.prompting.shots import ShotPool
-from lifecycle.prompting.template import is_blank, render_template, template_fields, value_text
+from lifecycle.prompt_template import is_blank, render_template, template_fields, value_text
 
 
 def _resolved(cfg: PromptConfig) -> PromptConfig:

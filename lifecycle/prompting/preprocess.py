@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from lifecycle.errors import DataError
+from lifecycle.hooks import load_function
 
 WHERE = "configs/prompt.yaml: preprocess"
 
@@ -16,7 +17,6 @@ WHERE = "configs/prompt.yaml: preprocess"
 def preprocess_hook(cfg, root: str | Path, package: str) -> Callable[[dict], dict] | None:
     if not getattr(cfg, "preprocess", None):
         return None
-    from lifecycle.hooks import load_function
 
     return load_function(root, package, cfg.preprocess, where=WHERE)
 

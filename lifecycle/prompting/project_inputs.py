@@ -9,8 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lifecycle.config.prompt import PromptConfig
-from lifecycle.prompting.presets import resolve_prompt_config
+from lifecycle.config.generation import GenerationSettings
+from lifecycle.config.prompt import PromptConfig, resolve_prompt_config
+from lifecycle.config.yaml_io import load_config
+from lifecycle.data import load_jsonl, prompt_field_types
+from lifecycle.errors import PromptError, did_you_mean
+from lifecycle.loading import context_window, is_encoder_decoder, load_model_config, load_tokenizer
+from lifecycle.prompting.builder import build_prompts
+from lifecycle.prompting.preprocess import project_preprocess
 
 
 @dataclass
@@ -34,8 +40,6 @@ class PromptInputs:
         """The prompts for K shots: the one call every command makes (prompt render, generate, eval,
         the fine-tune evaluation, serve bench, quantize). A loaded model's tokenizer and window may
         stand in for the config-only ones; `examples` for a subset."""
-        from lifecycle.prompting.builder import build_prompts
-
         return build_prompts(self.examples if examples is None else examples, cfg or self.cfg,
                              tokenizer if tokenizer is not None else self.tokenizer, k=k,
                              context_window=context_window if context_window is not None else self.context_window,
@@ -44,8 +48,6 @@ class PromptInputs:
 
     def example(self, example_id: str | None) -> dict:
         """One example by id (the first when None); an unknown id names the closest ones."""
-        from lifecycle.errors import PromptError, did_you_mean
-
         if example_id is None:
             return self.examples[0]
         by_id = {ex[self.cfg.id_field]: ex for ex in self.examples}
@@ -70,8 +72,6 @@ _WORDING = {"preset", "template", "answer_prefix", "separator", "system", "use_c
 
 def load_prompt_config(project, config: str | Path | None = None, preset: str | None = None) -> PromptConfig:
     """configs/prompt.yaml (or `config`), with `preset` overriding the file's preset, resolved."""
-    from lifecycle.config.yaml_io import load_config
-
     # Unresolved on purpose: --preset must know which fields the file itself sets.
     cfg = load_config(Path(config) if config else project.path(project.manifest.adaptation.prompt), PromptConfig)
     if preset:
@@ -94,9 +94,6 @@ def load_prompt_examples(project, cfg: PromptConfig, path: Path, *, limit: int |
                          ) -> tuple[list[dict], list[dict] | None]:
     """(examples, shot pool) as every prompt sees them: loaded by the one data loader, then through
     the project's `preprocess` function when configs/prompt.yaml names one."""
-    from lifecycle.data import load_jsonl, prompt_field_types
-    from lifecycle.prompting.preprocess import project_preprocess
-
     prepare = project_preprocess(project, cfg)
     examples = load_jsonl(path, id_field=cfg.id_field, limit=limit, **prompt_field_types(cfg))
     return prepare(examples), prepare(load_shot_pool(cfg, project.root))
@@ -104,8 +101,6 @@ def load_prompt_examples(project, cfg: PromptConfig, path: Path, *, limit: int |
 
 def load_shot_pool(cfg: PromptConfig, root: str | Path) -> list[dict] | None:
     """The examples of `shots.pool` (relative to the project root), or None to draw from the dataset."""
-    from lifecycle.data import load_jsonl, prompt_field_types
-
     if not cfg.shots.pool:
         return None
     path = Path(cfg.shots.pool)
@@ -122,9 +117,6 @@ def _model_ref(project, model: str | None, model_cfg) -> str:
 def load_prompt_inputs(project, *, model: str | None = None, config: str | Path | None = None,
                        preset: str | None = None, data: str | Path | None = None,
                        limit: int | None = None) -> PromptInputs:
-    from lifecycle.config.generation import GenerationSettings
-    from lifecycle.generation.loading import context_window, is_encoder_decoder, load_model_config, load_tokenizer
-
     cfg = load_prompt_config(project, config, preset)
     path = dataset_path(project, data)
     examples, pool = load_prompt_examples(project, cfg, path, limit=limit)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lifecycle.prompting.effective import k_label
+
 
 @dataclass
 class RenderedPrompt:
@@ -48,8 +50,6 @@ class BudgetSummary:
     shots_used_total: int = 0
 
     def line(self) -> str:
-        from lifecycle.prompting.effective import k_label
-
         honest = k_label({"k_asked": self.k, "n": self.n, "full_k": self.n - self.shots_dropped,
                           "k_mean_used": self.shots_used_total / self.n if self.n else 0.0})
         parts = [f"{self.n} prompts with {honest}: longest {self.max_tokens} of {self.limit} tokens"]

@@ -23,8 +23,7 @@ from lifecycle.errors import PromptError
 from lifecycle.rag.evaluate import fit_example, format_context
 from lifecycle.rag.index import IndexError_, freshness
 from lifecycle.rag.project import rag_setup
-from lifecycle.runs.store import file_sha256, stable_hash
-
+from lifecycle.hashing import file_sha256, stable_hash
 CONTEXT_PREFIX = "Context:\n{context}\n\n"
 OUT = "augmented"
 
@@ -46,7 +45,7 @@ class Augmented:
 
 
 def _query_field(template: str, cfg, prompt_cfg) -> str:
-    from lifecycle.prompting.template import template_fields
+    from lifecycle.prompt_template import template_fields
 
     if cfg.query_field:
         return cfg.query_field
@@ -67,9 +66,11 @@ def _write_once(path: Path, text: str) -> Path:
 def augment_dataset(project, *, data: Path | None = None, prompt_config: Path | None = None,
                     prompt_preset: str | None = None, model: str | None = None, k: int | None = None,
                     mode: str | None = None, limit: int | None = None, rag_config: Path | None = None) -> Augmented:
-    from lifecycle.generation.loading import context_window, is_encoder_decoder, load_tokenizer
+    from lifecycle.loading import context_window, is_encoder_decoder, load_tokenizer
     from lifecycle.paths import safe_path
-    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config, load_prompt_examples
+    from lifecycle.data import load_jsonl, prompt_field_types
+    from lifecycle.prompting.preprocess import project_preprocess
+    from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config
     from lifecycle.rag.evaluate import _settings
 
     setup = rag_setup(project, rag_config)
@@ -80,16 +81,26 @@ def augment_dataset(project, *, data: Path | None = None, prompt_config: Path | 
     prompt_cfg = load_prompt_config(project, prompt_config, prompt_preset)
     template = prompt_cfg.template if "{context}" in prompt_cfg.template else CONTEXT_PREFIX + prompt_cfg.template
     source = safe_path(dataset_path(project, data)).resolve()
-    examples, _ = load_prompt_examples(project, prompt_cfg, source, limit=limit)
+    # The derived dataset holds the examples as read (plus `context`): the pipeline that reads it applies
+    # the project's preprocess function once, to the example with its context. Here it is applied only
+    # to pick the query and to count the tokens of the prompt the model will get.
+    raw = load_jsonl(source, id_field=prompt_cfg.id_field, limit=limit, **prompt_field_types(prompt_cfg))
+    prepare = project_preprocess(project, prompt_cfg)
+    examples = prepare(raw) or []
     qfield = _query_field(template, cfg, prompt_cfg)
     missing = [e[prompt_cfg.id_field] for e in examples if not str(e.get(qfield) or "").strip()]
     if missing:
         raise PromptError(f"--rag: {source}: example {missing[0]} has no '{qfield}' to search with",
                           hint="fill the field, or set query_field in configs/rag.yaml")
+    from lifecycle.rag.retrieve import check_queries
+
+    queries = [str(e[qfield]) for e in examples]
+    check_queries(queries, [e[prompt_cfg.id_field] for e in examples], cfg.retrieval.max_query_chars,
+                  f"--rag: {source}: '{qfield}'")
     retriever = setup.retriever()
     mode = retriever.resolve_mode(mode)
     k = k or cfg.retrieval.k
-    hits = retriever.search_many([str(e[qfield]) for e in examples], k, mode)
+    hits = retriever.search_many(queries, k, mode)
 
     model_cfg = project.model_config_for(model)
     from transformers import AutoConfig
@@ -104,10 +115,12 @@ def augment_dataset(project, *, data: Path | None = None, prompt_config: Path | 
     def count(text: str) -> int:
         return len(tok(text, verbose=False)["input_ids"])
 
+    columns = dict(prompt_cfg.fields or {})
     out_rows, rows = [], []
-    for ex, h in zip(examples, hits):
-        n, tokens = fit_example(template, ex, h, count, limit_tokens)
-        out_rows.append({**ex, "context": format_context(h, n)})
+    for ex, original, h in zip(examples, raw, hits):
+        n, tokens = fit_example(template, original, h, count, limit_tokens, prepare=lambda e: prepare([e])[0])
+        # written under the data's own column names: the pipeline reads it through `fields` again
+        out_rows.append({columns.get(key, key): v for key, v in {**original, "context": format_context(h, n)}.items()})
         rows.append({"id": ex[prompt_cfg.id_field], "query": str(ex[qfield]),
                      "retrieved": [x.to_dict() for x in h], "passages": [x.chunk["text"] for x in h],
                      "chunks_used": n, "chunks_dropped": len(h) - n, "prompt_tokens": tokens})
@@ -144,9 +157,9 @@ def augment_dataset(project, *, data: Path | None = None, prompt_config: Path | 
 def grounding_metrics(aug: Augmented, predictions: dict[str, str], *, threshold: float = 0.75,
                       samples: int = 1000) -> dict:
     """support_precision and unsupported_answer_rate of predictions (id -> text) against the chunks each
-    prompt was given, with bootstrap CIs (lifecycle.evaluation.grounding.metrics_doc layout)."""
-    from lifecycle.evaluation.registry import compute_metrics
-    from lifecycle.evaluation.grounding import metrics_doc
+    prompt was given, with bootstrap CIs (lifecycle.evaluation.statistics.intervals.metrics_doc layout)."""
+    from lifecycle.evaluation.metrics.registry import compute_metrics
+    from lifecycle.evaluation.statistics.intervals import metrics_doc
 
     rows = [r for r in aug.rows if r["id"] in predictions]
     if not rows:

@@ -43,7 +43,7 @@ class Encoder:
 
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # a classifier folder loads as its encoder: the unused head is expected
-        from lifecycle.generation.loading import check_remote_code, weights_kwargs
+        from lifecycle.loading import check_remote_code, weights_kwargs
 
         try:
             # configs/rag.yaml gives no consent: an encoder that needs its own code, or has only pickle

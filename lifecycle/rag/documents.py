@@ -70,7 +70,11 @@ def scan_docs(folder: Path, *, max_bytes: int) -> Scan:
             if name.startswith(".") or p.suffix.lower() not in SUFFIXES:
                 continue
             if p.is_symlink():
-                target = p.resolve()
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError before Python 3.13)
+                    scan.warnings.append(located(p, None, None, "broken or looping symlink: skipped"))
+                    continue
                 if not _inside(target, root):
                     scan.warnings.append(located(p, None, None, f"symlink to {target} leaves {folder}: not followed"))
                     continue

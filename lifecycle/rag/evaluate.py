@@ -1,6 +1,6 @@
 """`lifecycle rag eval`: the same questions answered without and with retrieved context, through the
 project's model, generation settings, Engine and prompt builder; two run folders (kind rag_eval) and
-a paired comparison (lifecycle/evaluation/stats.py) written into the RAG run.
+a paired comparison (lifecycle/evaluation/statistics/bootstrap.py) written into the RAG run.
 
 The token budget counts the context: when a prompt does not fit, whole chunks are dropped from the
 end (least relevant first) before anything else; each prediction records the chunks used and dropped.
@@ -13,14 +13,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.config.prompt import PromptConfig
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import PromptError
 from lifecycle.rag.index import IndexError_, freshness
-from lifecycle.evaluation.grounding import metrics_doc
+from lifecycle.evaluation.statistics.intervals import metrics_doc
 from lifecycle.rag.project import RagSetup
-from lifecycle.runs.store import Run, RunStore, file_sha256
-
+from lifecycle.hashing import file_sha256
+from lifecycle.runs.store import Run, RunStore
 KIND = "rag_eval"
 COMPARISON = "comparison.json"
 NO_PASSAGES = "(no passages)"
@@ -45,20 +44,22 @@ def fit_context(template: str, question: str, hits, count, limit: int) -> tuple[
     return fit_example(template, {"question": question}, hits, count, limit)
 
 
-def fit_example(template: str, example: dict, hits, count, limit: int) -> tuple[int, int]:
-    """fit_context for a template reading any of the example's fields plus {context}."""
-    from lifecycle.prompting.template import render_template
+def fit_example(template: str, example: dict, hits, count, limit: int, prepare=None) -> tuple[int, int]:
+    """fit_context for a template reading any of the example's fields plus {context}; `prepare` (the
+    project's preprocess function, example -> example) is applied before counting, as the prompt will be."""
+    from lifecycle.prompt_template import render_template
 
     n = len(hits)
     while True:
-        tokens = count(render_template(template, {**example, "context": format_context(hits, n)}))
+        values = {**example, "context": format_context(hits, n)}
+        tokens = count(render_template(template, prepare(values) if prepare else values))
         if tokens <= limit or n == 0:
             return n, tokens
         n -= 1
 
 
 def _model(project):
-    from lifecycle.generation.loading import load_model_from_config
+    from lifecycle.loading import load_model_from_config
 
     cfg = project.model_config()
     local = project.path(cfg.model)
@@ -80,7 +81,6 @@ def _settings(project):
 def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = None, limit: int | None = None,
                  samples: int = 1000, permutations: int = 2000, argv: list[str] | None = None) -> RagEvalResult:
     from lifecycle.generation.engine import Engine
-    from lifecycle.prompting import build_prompts
     from lifecycle.rag.qa import load_qa
 
     project, cfg = setup.project, setup.cfg
@@ -88,6 +88,10 @@ def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = No
     if not fr.fresh:
         raise IndexError_(f"{setup.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
     questions = load_qa(setup.qa_path, limit)
+    from lifecycle.rag.retrieve import check_queries
+
+    check_queries([q.question for q in questions], [q.id for q in questions], cfg.retrieval.max_query_chars,
+                  str(setup.qa_path))
     retriever = setup.retriever()
     mode = retriever.resolve_mode(mode)
     k = k or cfg.retrieval.k
@@ -95,7 +99,6 @@ def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = No
 
     model_cfg, loaded = _model(project)
     settings = _settings(project)
-    engine = Engine(loaded, settings)
     tok = loaded.tokenizer
     reserve = 0 if loaded.encoder_decoder else settings.max_new_tokens
     limit_tokens = loaded.context_window - reserve
@@ -103,23 +106,30 @@ def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = No
     def count(text: str) -> int:
         return len(tok(text, verbose=False)["input_ids"])
 
+    # The project's prompt pipeline: its preprocess function sees each example (with its context),
+    # its chat template / system message / stop sequences apply, as in `eval run`.
+    from lifecycle.rag.task_prompt import prepared, render, task_prompt_config
+
+    rag_pc = task_prompt_config(project, cfg.eval.template, "reference", budget={"policy": "error"})
+    plain_pc = task_prompt_config(project, cfg.eval.plain_template, "reference", budget={"policy": "error"})
+
+    engine = Engine(loaded, settings, stop=rag_pc.stop)  # the project's stop sequences, as in `eval run`
+
+    def prepare_one(example: dict) -> dict:
+        return prepared(project, rag_pc, [example])[0]
+
     rag_examples, plain_examples, used = [], [], []
     for q, h in zip(questions, hits):
-        n, _ = fit_context(cfg.eval.template, q.question, h, count, limit_tokens)
-        used.append(n)
         ref = q.answers[0] if q.answers else ABSTAIN_REFERENCE
         base = {"id": q.id, "question": q.question, "reference": ref}
+        n, _ = fit_example(cfg.eval.template, base, h, count, limit_tokens, prepare=prepare_one)
+        used.append(n)
         rag_examples.append({**base, "context": format_context(h, n)})
         plain_examples.append(base)
 
-    def prompts(template: str, examples: list[dict]):
-        pc = PromptConfig(template=template, target_field="reference", budget={"policy": "error"})
-        return build_prompts(examples, pc, tok, k=0, context_window=loaded.context_window,
-                             reserve_tokens=settings.max_new_tokens, encoder_decoder=loaded.encoder_decoder)
-
     try:
-        rag_prompts = prompts(cfg.eval.template, rag_examples)
-        plain_prompts = prompts(cfg.eval.plain_template, plain_examples)
+        rag_prompts = render(rag_pc, prepared(project, rag_pc, rag_examples), setup.qa_path, loaded, settings)
+        plain_prompts = render(plain_pc, prepared(project, plain_pc, plain_examples), setup.qa_path, loaded, settings)
     except PromptError as err:
         raise PromptError(f"{err.message} (even with no retrieved chunks)", hint=err.hint) from err
 
@@ -175,8 +185,8 @@ def _generate(engine, prompts, questions, hits, used, with_context: bool, run: R
 
 
 def _score(records, questions, hits, cfg, k: int, samples: int):
-    from lifecycle.evaluation.registry import compute_metrics
-    from lifecycle.evaluation.scorers import mean_scores
+    from lifecycle.evaluation.metrics.registry import compute_metrics
+    from lifecycle.evaluation.metrics.scorers import mean_scores
 
     answers = [r["prediction"] for r in records]
     refs = [q.answers or [ABSTAIN_REFERENCE] for q in questions]
@@ -198,7 +208,7 @@ PAIRED = {"exact_match": True, "token_f1": True, "unsupported_answer_rate": Fals
 
 def _compare(a: dict, b: dict, a_id: str, b_id: str, samples: int, permutations: int) -> dict:
     """Paired bootstrap + permutation test, B (RAG) - A (no RAG), per metric defined on the same questions."""
-    from lifecycle.evaluation.stats import compare_scores
+    from lifecycle.evaluation.statistics.bootstrap import compare_scores
 
     out = {"baseline_run": a_id, "run": b_id, "metrics": {}}
     for name, hib in PAIRED.items():

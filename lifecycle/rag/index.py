@@ -22,8 +22,8 @@ import numpy as np
 from lifecycle.config.rag import RagConfig
 from lifecycle.config.yaml_io import atomic_write_bytes, atomic_write_text
 from lifecycle.errors import LifecycleError, RunError
-from lifecycle.runs.store import stable_hash, utc_now
-
+from lifecycle.hashing import stable_hash
+from lifecycle.runs.store import utc_now
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 FORMAT = 1
@@ -210,7 +210,7 @@ def _check_unique(chunks: list[dict], keep, by_source) -> None:
 def _write_bm25(index_dir: Path, chunks: list[dict]) -> None:
     import bm25s
 
-    from lifecycle.evaluation.lexical import index_tokens
+    from lifecycle.evaluation.metrics.lexical import index_tokens
 
     retriever = bm25s.BM25()
     retriever.index([index_tokens(c["text"]) or ["<empty>"] for c in chunks], show_progress=False)

@@ -45,6 +45,15 @@ def check_query(query: str, max_chars: int) -> str:
     return query
 
 
+def check_queries(queries: list[str], ids: list[str], max_chars: int, where: str) -> None:
+    """check_query for each query of a data file, the error naming the file and the example's id."""
+    for q, ex_id in zip(queries, ids):
+        try:
+            check_query(q, max_chars)
+        except QueryError as err:
+            raise QueryError(f"{where}: example {ex_id}: {err.message}", hint=err.hint) from None
+
+
 class Retriever:
     def __init__(self, index_dir: Path, cfg: RagConfig, hooks=None) -> None:
         import bm25s
@@ -80,7 +89,7 @@ class Retriever:
 
     # ------------------------------------------------------------------ retrievers
     def _bm25(self, queries: list[str], k: int) -> list[list[tuple[int, float]]]:
-        from lifecycle.evaluation.lexical import index_tokens
+        from lifecycle.evaluation.metrics.lexical import index_tokens
 
         k = min(k, len(self.chunks))
         toks = [index_tokens(q) or ["<empty>"] for q in queries]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import getpass
-import hashlib
 import json
 import os
 import signal
@@ -29,6 +28,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from lifecycle.errors import DataError, RunError, RunInterruptedError, did_you_mean
 from lifecycle.config.yaml_io import atomic_write_text, dump_yaml
+from lifecycle.hashing import stable_hash
 from lifecycle.locking import FileLock, is_locked
 from lifecycle.runs.records import RunRecord, validate_metrics, validate_record
 
@@ -42,20 +42,6 @@ _VERSIONED = ("lifecycle", "genai-lifecycle", "torch", "transformers", "peft", "
 
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def stable_hash(obj: Any, length: int = 64) -> str:
-    """Hash of a JSON-able object that does not depend on key order."""
-    blob = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:length]
 
 
 def library_versions() -> dict[str, str]:

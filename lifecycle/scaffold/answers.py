@@ -206,6 +206,9 @@ def validate_answers(sources: Sources) -> Answers:
             msg = e.get("msg", "invalid").removeprefix("Value error, ")
             if e.get("type") == "extra_forbidden":
                 msg = "unknown answer; " + did_you_mean(str(loc[0]), list(Answers.model_fields), kind="key")
+            elif e.get("type") == "enum" and loc:  # `--task summarisation`: the nearest names, as `models ls` says
+                choices = [m.value for m in Answers.model_fields[str(loc[0])].annotation]
+                msg = did_you_mean(str(e.get("input")), choices, kind=str(loc[0]).replace("_", " "))
             if not loc:  # a whole-model check: blame the answer it names
                 field = next((f for f in ("target", "metric", "gpu_memory") if f in msg), None)
                 loc = (field,) if field else ()

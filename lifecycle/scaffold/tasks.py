@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lifecycle.evaluation.registry import MetricDef, suite
+from lifecycle.evaluation.metrics.registry import MetricDef, suite
 from lifecycle.tasks import TASKS as _TASKS
 from lifecycle.tasks import TaskSpec as CoreTaskSpec
 from lifecycle.tasks import Task, get_task

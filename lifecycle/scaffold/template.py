@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from lifecycle.errors import ScaffoldError
@@ -12,13 +13,14 @@ TEMPLATE_NAME = "project"
 
 
 def templates_root() -> Path:
-    """Installed from the wheel: lifecycle/templates (force-included). Editable: the repo's templates/."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / TEMPLATE_NAME / "cookiecutter.json").is_file():
-            return candidate
-    raise ScaffoldError(f"project template not found next to {package}",
-                        hint="reinstall genai-lifecycle; the wheel ships lifecycle/templates/")
+    """lifecycle/templates/, package data found through importlib.resources: the same folder from a
+    checkout, an editable install or a wheel. cookiecutter renders from a real folder, so a package
+    that is not on the file system (a zip) is refused with one line."""
+    root = files("lifecycle") / "templates"
+    if isinstance(root, Path) and (root / TEMPLATE_NAME / "cookiecutter.json").is_file():
+        return root
+    raise ScaffoldError(f"project template not found at {root}",
+                        hint="reinstall genai-lifecycle from its wheel: it ships lifecycle/templates/")
 
 
 def template_dir(name: str = TEMPLATE_NAME) -> Path:
@@ -33,7 +35,7 @@ def template_context(name: str = TEMPLATE_NAME) -> dict:
 
 def context_of(folder: Path) -> dict:
     """cookiecutter.json of any template folder: the current one or a shipped older version
-    (templates/history/<version>/, read by `lifecycle upgrade`)."""
+    (lifecycle/templates/history/<version>/, read by `lifecycle upgrade`)."""
     return json.loads((Path(folder) / "cookiecutter.json").read_text(encoding="utf-8"))
 
 

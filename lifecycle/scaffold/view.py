@@ -1,6 +1,6 @@
 """What the project template renders from: the validated answers and everything derived from them
 (manifest, task spec, per-config values), built once in Python so that the template only lays out
-text. Shared by `lifecycle new` and a plain `cookiecutter templates/project` run (via the Jinja
+text. Shared by `lifecycle new` and a plain `cookiecutter lifecycle/templates/project` run (via the Jinja
 extension), so both produce the same project."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class ProjectView:
     def eval_yaml(self) -> str:
         """configs/eval.yaml, rendered by the one renderer `lifecycle eval init` uses."""
         from lifecycle.config.eval import EvalConfig
-        from lifecycle.evaluation.eval_init import CUSTOM_METRIC, eval_config_data, render_eval_config
-        from lifecycle.prompting.template import template_fields
+        from lifecycle.evaluation.eval_yaml import CUSTOM_METRIC, eval_config_data, render_eval_config
+        from lifecycle.prompt_template import template_fields
 
         m = self.manifest
         data = eval_config_data(
@@ -42,6 +42,13 @@ class ProjectView:
             generation_file=m.adaptation.generation, success=m.scope.success, n_examples=None,
             custom=[{**CUSTOM_METRIC, "function": f"{m.project.package}.{CUSTOM_METRIC['function']}"}])
         return render_eval_config(EvalConfig.model_validate(data), preset="greedy")
+
+    @property
+    def arithmetic_jsonl(self) -> str:
+        """data/tools/arith.jsonl: the generator `lifecycle tools arith-set` uses, at its defaults."""
+        from lifecycle.tools.arithmetic import arithmetic_jsonl
+
+        return arithmetic_jsonl()
 
     @property
     def targets(self) -> list[dict[str, Any]]:

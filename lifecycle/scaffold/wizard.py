@@ -1,4 +1,4 @@
-"""The interactive SCOPE wizard (only on a TTY). Questions come from templates/project/prompts.yaml;
+"""The interactive SCOPE wizard (only on a TTY). Questions come from lifecycle/templates/project/prompts.yaml;
 answers are validated by the same pydantic model as flags and answers files, and a rejected answer
 is asked again with the reason. Ctrl-C raises click's Abort: nothing has been written yet."""
 

@@ -35,8 +35,9 @@ _TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "function-after", "
 
 
 class ServerState:
-    def __init__(self, served, cfg) -> None:
+    def __init__(self, served, cfg, rag=None) -> None:
         self.served, self.cfg = served, cfg
+        self.rag = rag  # lifecycle.serve.rag.ServeRag: retrieved context for every prompt (serve --rag)
         self.metrics = Metrics(served.name)
         self.batcher = Batcher(served, max_batch_size=cfg.max_batch_size, max_wait_ms=cfg.max_wait_ms,
                                max_queue=cfg.max_queue, metrics=self.metrics)
@@ -176,13 +177,13 @@ def _engine_error(err: Exception) -> APIError:
     return APIError(500, f"generation failed: {type(err).__name__}: {err}", type="server_error")
 
 
-def create_app(served, cfg):
+def create_app(served, cfg, rag=None):
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
     from contextlib import asynccontextmanager
     from pydantic import ValidationError
 
-    state = ServerState(served, cfg)
+    state = ServerState(served, cfg, rag)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -318,7 +319,21 @@ def create_app(served, cfg):
     @app.get("/health")
     async def health():
         return {"status": "ok", "model": served.name, "run": served.run_id, "queue_depth": state.batcher.depth,
-                "uptime_s": round(time.time() - state.started, 3)}
+                "uptime_s": round(time.time() - state.started, 3),
+                "rag": state.rag.describe() if state.rag is not None else None}
+
+    def with_context(text: str, max_tokens: int):
+        """(prompt, Retrieved) for a /v1/completions prompt under serve --rag; (prompt, None) without."""
+        if state.rag is None:
+            return text, None
+        from lifecycle.serve.rag import completion_prompt
+
+        loaded = served.loaded
+        found = state.rag.search(text)
+        prompt = state.rag.fit(found, lambda context: completion_prompt(text, context),
+                               lambda t: len(state.tokenizer(t)["input_ids"]),
+                               loaded.context_window - (0 if loaded.encoder_decoder else max_tokens))
+        return prompt, found
 
     @app.get("/metrics")
     async def metrics():
@@ -344,8 +359,15 @@ def create_app(served, cfg):
         texts = [req.prompt] if isinstance(req.prompt, str) else list(req.prompt)
         if not texts or len(texts) > MAX_PROMPTS:
             raise APIError(400, f"prompt: give 1 to {MAX_PROMPTS} prompts", param="prompt")
-        for i, text in enumerate(texts):
+        for i, text in enumerate(texts):  # an empty prompt is refused before it is searched with
             state.count_and_check(text, True, settings.max_new_tokens, "prompt" if len(texts) == 1 else f"prompt[{i}]")
+        found = [None] * len(texts)
+        if state.rag is not None:
+            texts, found = map(list, zip(*(with_context(t, settings.max_new_tokens) for t in texts)))
+            for i, text in enumerate(texts):
+                state.count_and_check(text, True, settings.max_new_tokens,
+                                      "prompt" if len(texts) == 1 else f"prompt[{i}]")
+        rag_info = [f.to_dict() for f in found] if state.rag is not None else None
         rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
         if req.stream:
             if len(texts) > 1 or req.n > 1:
@@ -358,6 +380,8 @@ def create_app(served, cfg):
                                                             "logprobs": None}]
                 if use is not None:
                     body["usage"] = use
+                if finish is not None and rag_info is not None:  # the finishing chunk names the chunks used
+                    body["rag"] = rag_info
                 return body
 
             include = bool(req.stream_options and req.stream_options.include_usage)
@@ -369,6 +393,8 @@ def create_app(served, cfg):
         body["choices"] = [{"index": i, "text": g.text, "finish_reason": _FINISH[g.stopped_by], "logprobs": None}
                            for i, g in enumerate(gens)]
         body["usage"] = usage(sum(g.tokens_in for g in gens[::req.n]), sum(g.tokens_out for g in gens))
+        if rag_info is not None:  # one entry per prompt: the chunks (ids, scores, sources) its context holds
+            body["rag"] = rag_info
         return body
 
     @app.post("/v1/chat/completions")
@@ -379,8 +405,10 @@ def create_app(served, cfg):
         endpoint = "/v1/chat/completions"
         req = await parse(request, ChatRequest)
         settings, stops, group = state.settings(req, req.max_completion_tokens or req.max_tokens)
-        text, special = render_messages(served, req.messages, state.tokenizer, max_tokens=settings.max_new_tokens)
+        text, special, found = render_messages(served, req.messages, state.tokenizer,
+                                               max_tokens=settings.max_new_tokens, rag=state.rag)
         state.count_and_check(text, special, settings.max_new_tokens, "messages")
+        rag_info = [found.to_dict()] if found is not None else None
         rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if req.stream:
             if req.n > 1:
@@ -399,6 +427,8 @@ def create_app(served, cfg):
                     body["choices"] = [{"index": 0, "delta": d, "finish_reason": finish, "logprobs": None}]
                 if use is not None:
                     body["usage"] = use
+                if finish is not None and rag_info is not None:
+                    body["rag"] = rag_info
                 return body
 
             include = bool(req.stream_options and req.stream_options.include_usage)
@@ -410,6 +440,8 @@ def create_app(served, cfg):
         body["choices"] = [{"index": i, "message": {"role": "assistant", "content": g.text},
                             "finish_reason": _FINISH[g.stopped_by], "logprobs": None} for i, g in enumerate(gens)]
         body["usage"] = usage(gens[0].tokens_in, sum(g.tokens_out for g in gens))
+        if rag_info is not None:
+            body["rag"] = rag_info
         return body
 
     return app

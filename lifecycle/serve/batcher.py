@@ -1,9 +1,14 @@
 """The micro-batcher: requests from the event loop, generation in one worker thread.
 
 A request becomes a Job; the worker takes the oldest waiting job, waits up to `max_wait_ms` for
-more jobs with the same generation settings (the same `group`) until `max_batch_size` is reached,
-and runs them through one Engine (one per group, cached) in a single `generate` call. Results and
-streamed text go back to the job's asyncio queue with `call_soon_threadsafe`.
+more jobs with the same generation settings (the same `group`) until as many are there as clients
+can be expected: the previous batch's (its clients come back) plus those that queued while it ran
+(at most `max_batch_size`), and runs them through one Engine (one per group, cached) in a single
+`generate` call. Waiting for that, not for `max_batch_size`, means a lone client (concurrency 1)
+never waits, c clients wait only until all c are back, and batches grow back to c after a split
+(counting only the previous batch, c=4 settled into alternating batches of 2). The wait starts when
+the worker becomes free, so a job queued during a batch still collects the clients that batch answers. Results and streamed text go back to the job's asyncio queue with
+`call_soon_threadsafe`.
 
 A job whose client went away (`Batcher.cancel`) before its batch started is dropped: its slot goes
 to the next one. During a batch, the Engine polls each job's `cancel()` every decoding step and
@@ -134,6 +139,9 @@ class Batcher:
         self._engines: OrderedDict[str, Any] = OrderedDict()
         self._thread = threading.Thread(target=self._loop, name="lifecycle-serve-worker", daemon=True)
         self.running = 0
+        self._last_size = 1  # jobs in the previous batch: how many clients are expected back
+        self._queued_at_free = 0  # jobs that were waiting when the previous batch finished
+        self._free_since = 0.0  # when the worker finished its previous batch
 
     def start(self) -> None:
         self._thread.start()
@@ -188,14 +196,16 @@ class Batcher:
                     return None
                 self._cv.wait()
             first = self._pending[0]
-            deadline = first.enqueued + self.max_wait
+            deadline = max(first.enqueued, self._free_since) + self.max_wait
+            expect = min(self.max_batch_size, self._last_size + self._queued_at_free)
             while not self._closing:
                 same = sum(1 for j in self._pending if j.group == first.group and not j.cancelled)
                 left = deadline - time.perf_counter()
-                if same >= self.max_batch_size or left <= 0:
+                if same >= expect or left <= 0:
                     break
                 self._cv.wait(left)
             batch = [j for j in self._pending if j.group == first.group and not j.cancelled][:self.max_batch_size]
+            self._last_size = len(batch)
             taken = {id(j) for j in batch}
             self._pending = [j for j in self._pending if id(j) not in taken and not j.cancelled]
             self.running = len(batch)
@@ -250,4 +260,6 @@ class Batcher:
         finally:
             with self._cv:
                 self.running = 0
+                self._free_since = time.perf_counter()
+                self._queued_at_free = sum(1 for j in self._pending if not j.cancelled)
                 self.metrics.set_queue(len(self._pending), 0)

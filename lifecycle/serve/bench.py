@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from lifecycle.errors import LifecycleError
+from lifecycle.reporting import to_stderr
 
 KIND = "serve_bench"
 PERCENTILES = (50, 95, 99)
@@ -173,8 +174,7 @@ def bench_prompts(project, limit: int | None) -> tuple[list[tuple[str, str]], di
     """The eval set's zero-shot prompts (exactly what `lifecycle generate` feeds the model)."""
     from lifecycle.prompting import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
-    from lifecycle.runs.store import file_sha256
-
+    from lifecycle.hashing import file_sha256
     inputs = load_prompt_inputs(project, limit=limit)
     prompts = build_prompts(inputs.examples, inputs.cfg, inputs.tokenizer, k=0, context_window=inputs.context_window,
                             reserve_tokens=inputs.reserve_tokens, encoder_decoder=inputs.encoder_decoder)
@@ -206,7 +206,7 @@ def measure(url: str, prompts, opts: BenchOptions, model_name: str | None) -> di
     return out
 
 
-def run_bench(project, opts: BenchOptions, *, echo=print):
+def run_bench(project, opts: BenchOptions, *, echo=to_stderr):
     """Measure every concurrency, write the run folder, return the Run."""
     from contextlib import nullcontext
 

@@ -15,13 +15,15 @@ from lifecycle.artifacts import weight_files, weights_hash  # noqa: F401  (part 
 from typing import Any
 
 from lifecycle.errors import RunError
+from lifecycle.finetune.run_model import TRAINED_KINDS, load_trained
+from lifecycle.optimize.quantize import KIND as QUANTIZE_KIND, load_quantized
 
-SERVABLE_KINDS = ("finetune", "merge", "quantize")
+SERVABLE_KINDS = (*TRAINED_KINDS, QUANTIZE_KIND)
 
 
 @dataclass
 class ServedModel:
-    loaded: Any                         # lifecycle.generation.loading.LoadedModel
+    loaded: Any                         # lifecycle.loading.LoadedModel
     name: str                           # what clients send as `model`
     base: str                           # model id or folder the weights come from
     run_id: str | None                  # the run whose artifact is served (None: the base model)
@@ -37,59 +39,25 @@ class ServedModel:
                 "weights_sha256": self.weights_sha256, **self.extra}
 
 
-def _project_settings(project):
-    from lifecycle.config.generation import GenerationSettings
-
-    gen_file = project.path(project.manifest.adaptation.generation)
-    return project.generation_config() if gen_file.is_file() else GenerationSettings()
-
-
-def _wrap(model, tokenizer, config_ref: str, ref: str, model_cfg):
-    from lifecycle.generation.loading import LoadedModel, context_window, load_model_config
-
-    config = load_model_config(config_ref)
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else "cpu"
-    dtype = param.dtype if param is not None else None
-    return LoadedModel(model, tokenizer, config, ref, None, bool(getattr(config, "is_encoder_decoder", False)),
-                       device, dtype, context_window(config, tokenizer, model_cfg.max_context))
-
-
 def load_run_model(project, run):
     """(LoadedModel, base ref, weights folder or None, extra facts) for a finetune, merge or quantize run."""
-    from lifecycle.generation.loading import load_model, pick_device_dtype
-
-    model_cfg = project.model_config()
-    if run.kind == "finetune":
-        from lifecycle.finetune.tuned import load_tuned
-
-        device, _ = pick_device_dtype(model_cfg.device, "fp32")
-        tuned = load_tuned(run, device=str(device))
-        loaded = _wrap(tuned.model, tuned.tokenizer, tuned.base_ref, str(tuned.weights), model_cfg)
-        return loaded, tuned.base_ref, tuned.weights, {"method": tuned.method}
-    if run.kind == "merge":
-        folder = run.path / "model"
-        loaded = load_model(str(folder), device=model_cfg.device, dtype=model_cfg.dtype,
-                            max_context=model_cfg.max_context)
-        base = ((run.meta.get("model") or {}).get("model")) or str(folder)
-        return loaded, base, folder, {"source_run": run.meta.get("source_run")}
-    if run.kind == "quantize":
-        from lifecycle.optimize.quantize import load_quantized
-
+    if run.kind in TRAINED_KINDS:
+        return load_trained(project, run)
+    if run.kind == QUANTIZE_KIND:
         return load_quantized(project, run)
     raise RunError(f"run {run.id} is a '{run.kind}' run; it holds no model to serve",
                    hint=f"serve the base model (no --run), or a run of kind {', '.join(SERVABLE_KINDS)}")
 
 
 def load_served(project, *, run: str | None = None, model: str | None = None, name: str | None = None) -> ServedModel:
-    from lifecycle.generation.loading import load_model_from_config
+    from lifecycle.loading import load_model_from_config
     from lifecycle.prompting.project_inputs import load_prompt_config
     from lifecycle.runs.store import RunStore
 
     from lifecycle.prompting.preprocess import project_preprocess
 
     prompt_cfg = load_prompt_config(project)
-    settings = _project_settings(project)
+    settings = project.generation_settings()
     prepare = project_preprocess(project, prompt_cfg) if prompt_cfg.preprocess else None
     if run:
         if model:

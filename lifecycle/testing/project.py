@@ -58,7 +58,9 @@ def write_project(root: str | Path, task: str = "summarization", model: str = "g
             "metrics": [{"name": m} for m in spec.metric_names],  # directions: the metric registry's
             "targets": [{"metric": metric, "value": value, "higher_is_better": True}],
         },
-        "finetune.yaml": {"method": "lora", "training": {"max_steps": 4, "batch_size": 2, "save_steps": 2}},
+        # trains on the eval set itself: tests that need a held-out split write their own
+        "finetune.yaml": {"method": "lora", "training": {"max_steps": 4, "batch_size": 2, "save_steps": 2},
+                          "data": {"train": "data/sample.jsonl"}},
     }
     for name, data in configs.items():
         (root / "configs" / name).write_text(f"# Used by: lifecycle (test project)\n{dump_yaml(data)}", encoding="utf-8")

@@ -1,13 +1,15 @@
 """PAL-style tool use: the model answers with an arithmetic expression, the calculator computes the
-answer. Also the generated arithmetic eval set and its accuracy with and without the tool."""
+answer; the accuracy with and without the tool on the generated set (lifecycle.tools.arithmetic)."""
 
 from __future__ import annotations
 
-import random
+import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
-from lifecycle.evaluation.scorers import Scores, mean_scores
+from lifecycle.evaluation.metrics.scorers import Scores, mean_scores
 from lifecycle.tools.calculator import CalculatorError, evaluate, format_number
 
 # An explicit "Expression: ..." line wins; otherwise the longest run of arithmetic characters.
@@ -15,9 +17,8 @@ _LABELLED = re.compile(r"(?:expression|calc(?:ulate)?)\s*[:=]\s*([0-9\s.+\-*/%()
 _SPAN = re.compile(r"[0-9(][0-9\s.+\-*/%()^]*")
 _NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")
 
-DIRECT_TEMPLATE = "Answer with a number only.\n\nQuestion: {question}\n\nAnswer:"
-TOOL_TEMPLATE = ("Write an arithmetic expression that computes the answer; a calculator will evaluate it.\n\n"
-                 "Question: {question}\n\nExpression:")
+DIRECT_TEMPLATE = "Answer with a number.\nQuestion: {question}\nAnswer:"
+TOOL_TEMPLATE = "Write the arithmetic expression; a calculator computes it.\nQuestion: {question}\nExpression:"
 
 
 def extract_expression(output: str) -> str | None:
@@ -59,75 +60,109 @@ def accuracy(answers: Sequence[str | None], references: Sequence[str]) -> Scores
     return mean_scores([float(same_number(a, r)) for a, r in zip(answers, references)])
 
 
-_OPS = [("+", "plus"), ("-", "minus"), ("*", "times")]  # precedence as in Python: the question shows symbols
+PROMPTS = {"direct": DIRECT_TEMPLATE, "tool": TOOL_TEMPLATE}
+METRICS = ("exact_match",)  # the answers are canonical non-negative integers: exact match is accuracy
 
 
-def arithmetic_set(n: int = 50, *, seed: int = 0) -> list[dict]:
-    """Word problems over 2-3 multi-digit operands with their expression and exact answer."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        terms = rng.randint(2, 3)
-        nums = [rng.randint(12, 999) for _ in range(terms)]
-        ops = [rng.choice(_OPS) for _ in range(terms - 1)]
-        expr = str(nums[0])
-        for (sym, _), x in zip(ops, nums[1:]):
-            expr += f" {sym} {x}"
-        out.append({"id": f"arith-{i:03d}", "question": f"What is {expr}?", "expression": expr,
-                    "answer": format_number(evaluate(expr))})
-    return out
+@dataclass
+class ToolEvalResult:
+    runs: dict[str, object]      # role -> eval Run ("direct", "tool")
+    accuracy: dict[str, float]   # role -> exact match
+    comparison: dict             # tool - direct, paired (lifecycle.evaluation.statistics.bootstrap), as `eval compare` computes it
 
 
-def run_tool_eval(project, data: list[dict], *, samples: int = 1000, permutations: int = 2000,
-                  argv: list[str] | None = None) -> dict:
-    """Direct answers vs expressions computed by the calculator, on the same questions, with the
-    project's model: two runs (kind tool_eval) and a paired comparison of accuracy."""
-    import json
+def _eval_config(project, data: Path, samples: int):
+    from lifecycle.config.eval import EvalConfig
 
-    from lifecycle.config.prompt import PromptConfig
-    from lifecycle.config.yaml_io import atomic_write_text
-    from lifecycle.evaluation.stats import bootstrap_ci, compare_scores
+    return EvalConfig.model_validate({
+        "task": project.manifest.scope.task.value if hasattr(project.manifest.scope.task, "value")
+        else str(project.manifest.scope.task),
+        "dataset": {"path": str(data), "id_field": "id", "input_fields": ["question"], "reference_field": "answer"},
+        "metrics": [{"name": m} for m in METRICS], "shots": [0], "bootstrap_samples": samples})
+
+
+class _ToolEvalProject:
+    """The project as `eval run` sees it, with the arithmetic set as its eval set and the direct
+    question as its prompt: both runs get the same eval key (same data, references and task wording),
+    so `lifecycle eval compare` pairs them; the tool is the treatment, recorded in run.yaml `tool`."""
+
+    def __init__(self, project, eval_cfg, prompt_cfg) -> None:
+        self._project, self._eval, self._prompt = project, eval_cfg, prompt_cfg
+
+    def __getattr__(self, name):
+        return getattr(self._project, name)
+
+    def eval_config(self):
+        return self._eval
+
+    def prompt_config(self):
+        return self._prompt
+
+
+def _prediction(role: str, gen_text: str) -> dict:
+    """What each role scores: the number the model wrote (direct), or its expression computed by the
+    calculator (tool); "" when there is none, which never matches a reference."""
+    if role == "direct":
+        answer = direct_answer(gen_text)
+        return {"prediction": answer or "", "output": gen_text}
+    answer, err = tool_answer(gen_text)
+    return {"prediction": answer or "", "output": gen_text, "expression": extract_expression(gen_text),
+            "tool_error": err}
+
+
+def run_tool_eval(project, data: str | Path, *, limit: int | None = None, samples: int = 1000,
+                  permutations: int = 10000, argv: list[str] | None = None, progress: bool = False) -> ToolEvalResult:
+    """Accuracy with vs without the calculator on an arithmetic set (JSONL: id, question, answer), with
+    the project's model and generation settings: two eval runs (one per role) scored like any `eval
+    run`, then compared by `lifecycle eval compare`'s paired test (its compare run is written too).
+    Prompts go through the project's prompt pipeline (preprocess, chat template, budget)."""
+    from lifecycle.evaluation.compare import CompareSettings, compare_runs
+    from lifecycle.evaluation.roles import role_of_model
+    from lifecycle.evaluation.runner import EvalOptions, run_eval
     from lifecycle.generation.engine import Engine
     from lifecycle.generation.runner import prediction_record
-    from lifecycle.prompting import build_prompts
+    from lifecycle.paths import safe_path
+    from lifecycle.prompting.project_inputs import load_prompt_examples
     from lifecycle.rag.evaluate import _model, _settings
-    from lifecycle.runs.store import RunStore
+    from lifecycle.hashing import stable_hash
+    from lifecycle.rag.task_prompt import render, task_prompt_config
 
+    data = safe_path(Path(data)).resolve()
+    cfgs = {role: task_prompt_config(project, template, "answer") for role, template in PROMPTS.items()}
+    view = _ToolEvalProject(project, _eval_config(project, data, samples), cfgs["direct"])
+    examples = {role: load_prompt_examples(project, cfg, data, limit=limit)[0] for role, cfg in cfgs.items()}
     model_cfg, loaded = _model(project)
     settings = _settings(project)
-    engine = Engine(loaded, settings)
-    store = RunStore(project.runs_dir)
-    refs = [d["answer"] for d in data]
-    scores, ids = {}, {}
-    for role, template in (("direct", DIRECT_TEMPLATE), ("tool", TOOL_TEMPLATE)):
-        pc = PromptConfig(template=template, target_field="answer")
-        prompts = build_prompts(data, pc, loaded.tokenizer, k=0, context_window=loaded.context_window,
-                                reserve_tokens=settings.max_new_tokens, encoder_decoder=loaded.encoder_decoder)
-        config = {"role": role, "template": template, "generation": settings.resolved().model_dump(mode="json"),
-                  "model": model_cfg.model_dump(mode="json")}
-        with store.new_run("tool_eval", config=config, model=loaded.describe(), dataset={"examples": len(data)},
-                           seed=settings.seed, extra={"role": role, "tool": "calculator" if role == "tool" else None},
-                           argv=argv) as run:
-            answers: list[str | None] = [None] * len(prompts)
-            with run.prediction_writer() as writer:
-                for i, gen in engine.iter_generate(prompts):
-                    rec = prediction_record(prompts[i], gen, str(data[i]["id"]))
-                    if role == "tool":
-                        answers[i], err = tool_answer(gen.text)
-                        rec.update(expression=extract_expression(gen.text), tool_error=err)
-                    else:
-                        answers[i] = direct_answer(gen.text)
-                    rec.update(answer=answers[i], correct=same_number(answers[i], refs[i]))
-                    writer.write(rec)
-            s = accuracy(answers, refs)
-            lo, hi = bootstrap_ci(s, samples=samples)
-            doc = {"n": len(data), "metrics": {"accuracy": {"value": s.value, "ci": [lo, hi], "n": len(data),
-                                                            "higher_is_better": True, "aggregation": "mean"}}}
-            if role == "tool":
-                cmp = compare_scores("accuracy", scores["direct"], s, higher_is_better=True, samples=samples,
-                                     permutations=permutations).as_dict()
-                doc["comparison"] = {"baseline_run": ids["direct"], **cmp}
-                atomic_write_text(run.path / "comparison.json", json.dumps(doc["comparison"], indent=2) + "\n")
-            run.write_metrics(doc)
-        scores[role], ids[role] = s, run.id
-    return {"runs": ids, "direct": scores["direct"].value, "tool": scores["tool"].value, "comparison": cmp}
+    prompts = {role: render(cfgs[role], examples[role], data, loaded, settings) for role in PROMPTS}
+    engine = Engine(loaded, settings, stop=cfgs["direct"].stop, progress=progress)
+    described = loaded.describe()
+    folder = project.tool_dir / "tools"
+    runs, accuracy = {}, {}
+    for role, ps in prompts.items():
+        records: list[dict | None] = [None] * len(ps)
+        for i, gen in engine.iter_generate(ps):
+            rec = prediction_record(ps[i], gen, ps[i].id)
+            records[i] = {**rec, **_prediction(role, gen.text)}
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        path = folder / f"{data.stem}-{role}-{stable_hash(text, 12)}.predictions.jsonl"
+        if not path.is_file():  # content-addressed: an existing file holds exactly this text
+            from lifecycle.config.yaml_io import atomic_write_text
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+        meta = {"model": described, "tool": {
+            "role": role, "tool": "calculator" if role == "tool" else None, "template": PROMPTS[role],
+            "answer": "the expression computed by the calculator" if role == "tool" else "the first number written",
+            "predictions": str(path)}}
+        opts = EvalOptions(shots=[0], predictions=path, limit=limit, argv=argv, extra_meta=meta,
+                           role=role_of_model(described), generation=settings)
+        scored = run_eval(view, opts).runs[0]
+        runs[role] = scored.run
+        accuracy[role] = float(scored.doc["metrics"]["exact_match"]["value"])
+    cmp = compare_runs(project, [runs["direct"].id, runs["tool"].id],
+                       CompareSettings(samples=samples, permutations=permutations), argv=argv)
+    result = next(r for r in cmp.results[runs["tool"].id] if r.metric == "exact_match").as_dict()
+    for role, run in runs.items():
+        run.update_meta(tool={**run.meta["tool"], "paired_with": runs["tool" if role == "direct" else "direct"].id,
+                              "compare_run": cmp.run.id if cmp.run else None})
+    return ToolEvalResult(runs, accuracy, {**result, "compare_run": cmp.run.id if cmp.run else None})

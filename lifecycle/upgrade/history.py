@@ -1,8 +1,8 @@
 """Every released version of the project template the package ships.
 
-The current template is templates/project/; each earlier release is frozen, byte for byte, in
-templates/history/<version>/ (same layout: cookiecutter.json, prompts.yaml, the project folder).
-Both ship in the wheel through pyproject's force-include of `templates`.
+The current template is lifecycle/templates/project/; each earlier release is frozen, byte for
+byte, in lifecycle/templates/history/<version>/ (same layout: cookiecutter.json, prompts.yaml,
+_includes/, the project folder). Both are package data of the wheel (pyproject.toml).
 """
 
 from __future__ import annotations

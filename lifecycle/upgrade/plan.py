@@ -8,7 +8,8 @@
                                                or "merged (text)" in the summary says which
     you deleted it, the template changed it -> left deleted               (conflict: reported, nothing written)
     the template removed it, you changed it -> yours kept                 (conflict: reported)
-    user-owned (data/, runs/, attestations) -> never touched              (reported when the template changed it)
+    user-owned (data/, runs/, attestations) -> never touched              (reported when the template changed it;
+                                               a data file new in the template is added where none exists)
 
 A conflict blocks recording the new version: the pending upgrade is written to
 .lifecycle/upgrade.yaml, and running `lifecycle upgrade` again after resolving (no conflict markers
@@ -185,6 +186,11 @@ def _decide(ctx: _Ctx, rel: str, b: Optional[bytes], t: Optional[bytes]) -> File
     if b == t:
         return FileResult(rel, "unchanged")
     if _user_owned(rel):
+        # A data file new in this version (data/train.jsonl in 4) is added where the project has none:
+        # it overwrites nothing, and the configs that name it keep working.
+        if (rel.startswith("data/") and b is None and not os.path.lexists(ctx.root / rel)
+                and not _through_symlink(ctx.root, rel)):
+            return FileResult(rel, "added", "new in the template; nothing of yours in data/ changed", write=t)
         return FileResult(rel, "user-owned", "changed by the template; yours is never touched")
     p = ctx.root / rel
     if _through_symlink(ctx.root, rel):

@@ -29,6 +29,46 @@ def align_gpt2(tmp_path_factory) -> Path:
                             size={"d_model": 32, "num_layers": 1, "num_heads": 2})
 
 
+@pytest.fixture(scope="session")
+def align_gpt2_text(tmp_path_factory) -> Path:
+    """The tiny GPT-2 after 300 fine-tuning steps on dialogue -> summary: a policy that writes text.
+
+    Alignment starts from a model that writes text; the random one emits raw bytes (about 90% of its
+    candidates hold U+FFFD), which DPO re-tokenizes into tokens it never generated (off-policy)."""
+    import random
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from lifecycle.testing import DEFAULT_CORPUS, build_tiny_model
+
+    texts = list(DEFAULT_CORPUS) + [r["dialogue"] + " " + r["summary"] for r in dialogues(40)]
+    folder = build_tiny_model(tmp_path_factory.mktemp("models") / "align-gpt2-text", "gpt2", texts=texts,
+                              vocab_size=300, size={"d_model": 32, "num_layers": 1, "num_heads": 2})
+    tok = AutoTokenizer.from_pretrained(folder)
+    tok.padding_side = "right"
+    model = AutoModelForCausalLM.from_pretrained(folder).train()
+    rows, rng = dialogues(64, seed=7), random.Random(0)
+    template = "Summarize the following conversation.\n\n{}\n\nSummary:"  # the test project's prompt
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same weights whatever the machine
+    for _ in range(300):
+        part = rng.sample(rows, 8)
+        enc = tok([template.format(r["dialogue"]) + " " + r["summary"] + tok.eos_token for r in part],
+                  return_tensors="pt", padding=True)
+        labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+        loss = model(**enc, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    torch.set_num_threads(threads)
+    model.eval().save_pretrained(folder)
+    tok.padding_side = "left"
+    tok.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture
 def align_project(make_project):
     """align_project(model, n_prompts=..., max_new_tokens=...) -> project root with many prompts."""

@@ -127,3 +127,36 @@ def test_pairs_resume_generates_only_what_is_missing(align_project, align_t5):
     by_id = {r["id"]: r["prediction"] for r in run.iter_predictions()}
     assert len(by_id) == len(lines) and all(by_id[k] == v for k, v in kept.items())
     assert all(p["a"] != p["b"] for p in read_pairs(done))
+
+
+PREPARE = '''
+def prepare(example):
+    example = dict(example)
+    example["dialogue"] = "PREPARED " + example["dialogue"]
+    return example
+'''
+
+
+def test_pairs_prompts_go_through_the_projects_preprocess(align_project, align_t5):
+    """`align pairs` prompts are the ones `generate` sends: configs/prompt.yaml's preprocess applies."""
+    from lifecycle.align.pairs import PairsRequest, read_pairs, sample_pairs
+    from lifecycle.project import Project
+    from lifecycle.prompting.project_inputs import load_prompt_inputs
+
+    root = align_project(align_t5, n_prompts=4, max_new_tokens=4)
+    pkg = root / "src" / "demo_project"
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "prompts.py").write_text(PREPARE)
+    before = {p.id: p.text for p in load_prompt_inputs(Project(root)).build(0)}
+    pr = yaml.safe_load((root / "configs" / "prompt.yaml").read_text())
+    pr["preprocess"] = "demo_project.prompts:prepare"
+    (root / "configs" / "prompt.yaml").write_text(yaml.safe_dump(pr, sort_keys=False))
+    project = Project(root)
+    expected = {p.id: p.text for p in load_prompt_inputs(project).build(0)}
+    run = sample_pairs(project, PairsRequest(candidates=4), echo=lambda _: None)
+    pairs = read_pairs(run)
+    assert pairs and all(p["prompt"] == expected[p["prompt_id"]] != before[p["prompt_id"]] for p in pairs)
+    assert all(p["prompt"].count("PREPARED #Person1#") == 1 for p in pairs)
+    # candidates that are not text (the tiny random model emits raw bytes) are counted in run.yaml
+    assert run.meta["undecodable_candidates"] == sum("\ufffd" in r["prediction"] for r in run.iter_predictions())

@@ -73,7 +73,7 @@ def test_parse_verdict_never_guesses():
 
 
 def test_local_model_judge_through_the_engine(align_t5):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     verdicts = both_orders(model_judge(load_model(str(align_t5))), _pairs(4))
     assert len(verdicts) == 4 and {v["choice"] for v in verdicts} <= {"a", "b", "tie"}

@@ -59,25 +59,37 @@ def test_label_studio_round_trip(tmp_path):
 
 
 def test_argilla_round_trip(tmp_path):
+    """Argilla 2.x shapes: settings as rg.Settings.serialize() writes them, records as Record.to_dict();
+    both export forms are read back: to_json/to_list (nested, no per-response status) and
+    to_list(flatten=True)/to_datasets/to_hub (`preference.responses[.users|.status]` columns)."""
     pairs = _pairs()
     records_file, settings = export_pairs(pairs, "argilla", tmp_path / "records.json")
     cfg = json.loads(settings.read_text())
     assert [f["name"] for f in cfg["fields"]] == ["prompt", "response1", "response2"]
-    assert cfg["questions"][0]["labels"] == ["response1", "response2", "tie"]
+    assert all(f["settings"]["type"] == "text" for f in cfg["fields"])
+    question = cfg["questions"][0]
+    assert question["name"] == "preference" and question["settings"]["type"] == "label_selection"
+    assert [o["value"] for o in question["settings"]["options"]] == ["response1", "response2", "tie"]
+    assert [m["settings"]["type"] for m in cfg["metadata"]] == ["terms", "terms"]
+    assert cfg["distribution"] == {"strategy": "overlap", "min_submitted": 1}
     records = json.loads(records_file.read_text())
-    exported = []
+    assert set(records[0]) == {"id", "fields", "metadata", "suggestions", "responses", "vectors"}
+    nested, flat = [], []
     for i, r in enumerate(records):
         good = "response1" if r["fields"]["response1"].startswith("good") else "response2"
         value = "tie" if _truth(i) == "tie" else good
-        exported.append({**r, "responses": {"preference": [
-            {"value": value, "user_id": "u-1", "status": "submitted"},
-            {"value": "response1", "user_id": "u-2", "status": "draft"}]}})  # drafts are not judgments
-    src = tmp_path / "argilla_export.json"
-    src.write_text(json.dumps(exported))
-    judgments = tmp_path / "judgments.jsonl"
-    assert import_tool_export(pairs, src, "argilla", judgments)["added"] == 8
-    for j in read_judgments(judgments):
-        assert j["annotator"] == "argilla:u-1" and j["choice"] == _truth(int(j["pair_id"].split("/")[1][1:]))
+        nested.append({**r, "status": "completed", "_server_id": f"srv-{i}",
+                       "responses": {"preference": [{"value": value, "user_id": "u-1"}]}})
+        flat.append({"id": r["id"], "status": "completed", "_server_id": f"srv-{i}", **r["fields"], **r["metadata"],
+                     "preference.responses": [value, "response1"], "preference.responses.users": ["u-2", "u-3"],
+                     "preference.responses.status": ["submitted", "draft"]})  # drafts are not judgments
+    for name, rows, who in (("nested", nested, "argilla:u-1"), ("flat", flat, "argilla:u-2")):
+        src = tmp_path / f"argilla_{name}.json"
+        src.write_text(json.dumps(rows))
+        judgments = tmp_path / f"judgments_{name}.jsonl"
+        assert import_tool_export(pairs, src, "argilla", judgments)["added"] == 8
+        for j in read_judgments(judgments):
+            assert j["annotator"] == who and j["choice"] == _truth(int(j["pair_id"].split("/")[1][1:]))
 
 
 def test_bad_exports_are_located(tmp_path):
@@ -99,6 +111,13 @@ def test_bad_exports_are_located(tmp_path):
         with pytest.raises(DataError) as err:
             import_tool_export(pairs, src, "label-studio", tmp_path / "j.jsonl")
         assert str(src) in str(err.value), name
+    records_file, _ = export_pairs(pairs, "argilla", tmp_path / "records.json")
+    record = json.loads(records_file.read_text())[0]
+    src = tmp_path / "ragged.json"
+    src.write_text(json.dumps([{"id": record["id"], **record["metadata"], "preference.responses": ["response1"],
+                                "preference.responses.users": [], "preference.responses.status": ["submitted"]}]))
+    with pytest.raises(DataError, match=r"item 0: preference.responses, .users and .status must be lists of one"):
+        import_tool_export(pairs, src, "argilla", tmp_path / "j.jsonl")
     src = tmp_path / "torn.json"
     src.write_text('[{"data": ')
     with pytest.raises(DataError, match="not valid JSON"):

@@ -109,7 +109,7 @@ def test_headroom_rule():
 
 def test_encoder_checkpoint_as_an_lm_is_an_error(tiny_bert, tiny_gpt2):
     from lifecycle.errors import ModelLoadError
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     with pytest.raises(ModelLoadError) as err:
         load_model(str(tiny_bert), device="cpu", dtype="fp32")

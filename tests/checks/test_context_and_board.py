@@ -21,8 +21,8 @@ def _ctx_check(root, measure=True):
 
 
 def test_prompt_fits_and_then_does_not(make_project, tiny_t5):
-    from lifecycle.generation.loading import load_tokenizer
-    from lifecycle.prompting.template import render_template
+    from lifecycle.loading import load_tokenizer
+    from lifecycle.prompt_template import render_template
 
     root = make_project(model=tiny_t5)
     r = _ctx_check(root)

@@ -100,3 +100,41 @@ def test_adapted_project_counts_only_tuned_runs_and_flags_overlap(make_project, 
     other.write_text(json.dumps(rows[-1]) + "\n", encoding="utf-8")
     _finetune_run(root, "data/train.jsonl", None)
     assert _adapt(root)["adapt.train_eval_disjoint"].status == "pass"
+
+
+def test_attested_external_predictions_count_and_name_who_vouched(make_project, cli):
+    """An external predictions file counts for adapt.target_met only when a person attests it on the
+    record (`--attest NOTE`): the run keeps who, when, the note and the file's hash, and the check
+    names the attestation; `--attest` without a file, or with an empty note, is one line and exit 2."""
+    root = make_project()
+    _set_limit(root, 3)
+    examples = [json.loads(line) for line in (root / "data" / "sample.jsonl").read_text(encoding="utf-8").splitlines()]
+    preds = root / "prod.jsonl"
+    preds.write_text("".join(json.dumps({"id": e["id"], "prediction": e["summary"]}) + "\n" for e in examples[:3]))
+
+    code, _, err = cli("eval", "run", "--attest", "prod API", "--no-report", "--project", root)
+    assert code != 0 and "--attest vouches for an external predictions file" in err and "Traceback" not in err
+    code, _, err = cli("eval", "run", "--predictions", preds, "--attest", "  ", "--no-report", "--project", root)
+    assert code != 0 and "--attest needs a note" in err
+    assert RunStore(root / "runs").list(kind="eval") == []
+
+    code, _, err = cli("eval", "run", "--predictions", preds, "--no-report", "--project", root)
+    assert code == 0, err
+    plain = RunStore(root / "runs").list(kind="eval")[-1]
+    target = _adapt(root)["adapt.target_met"]
+    assert target.status == "todo" and "external predictions" in target.evidence["not_counted"][plain.id]
+
+    note = "prod API, model summarizer-v3, greedy, exported 2026-11-30"
+    code, _, err = cli("eval", "run", "--predictions", preds, "--attest", note, "--no-report", "--project", root)
+    assert code == 0, err
+    attested = RunStore(root / "runs").list(kind="eval")[-1]
+    record = attested.meta["eval"]["attested"]
+    import hashlib
+    assert record["note"] == note and record["user"] and record["at"]
+    assert record["predictions_sha256"] == hashlib.sha256(preds.read_bytes()).hexdigest()
+    assert roles.role_of(attested) == "external"
+    target = _adapt(root)["adapt.target_met"]
+    assert target.evidence["run"] == attested.id and f"attested by {record['user']}: {note}" in target.message
+    assert plain.id in target.evidence["not_counted"] and attested.id not in target.evidence["not_counted"]
+    # still never the baseline
+    assert _adapt(root)["adapt.baseline"].status != "pass"

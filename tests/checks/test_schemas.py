@@ -46,9 +46,9 @@ def test_schemas_forbid_unknown_keys_and_carry_descriptions():
 
 def test_template_yaml_files_reference_exported_schemas():
     """Every `$schema=` line in the project template names a schema we export."""
-    template = REPO / "templates" / "project"
+    template = REPO / "lifecycle" / "templates" / "project"
     if not template.is_dir():
-        pytest.skip("templates/project is not in this checkout")
+        pytest.skip("lifecycle/templates/project is not in this checkout")
     names = {schema_file_name(n) for n in MODELS}
     refs = []
     for f in template.rglob("*.yaml"):

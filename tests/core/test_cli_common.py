@@ -56,3 +56,30 @@ def test_unknown_command_is_a_usage_error(run_cli):
     res = run_cli("frobnicate")
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
+
+
+ROOT_ORDER = ["new", "validate", "check", "status", "schema", "select", "generate", "models", "prompt", "eval",
+              "finetune", "rag", "tools", "serve", "optimize", "upgrade", "runs", "align", "review", "judge"]
+
+
+def test_commands_live_in_files_named_by_verb_in_help_order():
+    root = typer.main.get_command(app)
+    assert [n for n in root.commands if n in ROOT_ORDER] == ROOT_ORDER
+    evals = root.commands["eval"].commands
+    assert list(evals) == ["metrics", "run", "init", "compare", "sweep", "export"]
+    assert {c.callback.__module__ for c in evals.values()} == {"lifecycle.cli.eval"}
+    assert root.commands["select"].callback.__module__ == "lifecycle.cli.select"
+    assert {c.callback.__module__ for c in root.commands["models"].commands.values()} == {"lifecycle.cli.models"}
+
+
+@pytest.mark.parametrize("first", ["new", "eval", "select", "models"])
+def test_help_does_not_depend_on_which_cli_module_is_imported_first(first):
+    import subprocess
+    import sys
+
+    code = (f"import lifecycle.cli.{first}, typer; from lifecycle.cli.main import app; "
+            "cmd = typer.main.get_command(app); "
+            "print(' '.join(cmd.commands)); print(cmd.commands['eval'].rich_markup_mode)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert [n for n in out[0].split() if n in ROOT_ORDER] == ROOT_ORDER
+    assert out[1] == "None"  # plain click help, never rich mode

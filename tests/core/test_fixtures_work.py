@@ -14,7 +14,7 @@ def test_make_project_validates(make_project, tiny_t5):
 
 
 def test_tiny_models_load(tiny_t5, tiny_gpt2):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     t5 = load_model(str(tiny_t5))
     gpt = load_model(str(tiny_gpt2))

@@ -6,9 +6,8 @@ import pytest
 import yaml
 
 from lifecycle.errors import DataError, RunError
-from lifecycle.runs.store import RunStore, file_sha256, stable_hash
-
-
+from lifecycle.hashing import file_sha256, stable_hash
+from lifecycle.runs.store import RunStore
 def test_create_writes_resolved_run_yaml(tmp_path):
     data = tmp_path / "d.jsonl"
     data.write_text('{"id": "1"}\n', encoding="utf-8")

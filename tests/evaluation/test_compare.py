@@ -24,8 +24,8 @@ def _eval_run(project, tmp_path, capsys, preds) -> str:
 
 
 def test_compare_two_runs_on_the_same_examples(project, tmp_path, capsys):
-    from lifecycle.evaluation.registry import compute_metrics
-    from lifecycle.evaluation.stats import paired_bootstrap, permutation_test
+    from lifecycle.evaluation.metrics.registry import compute_metrics
+    from lifecycle.evaluation.statistics.bootstrap import paired_bootstrap, permutation_test
 
     a = _eval_run(project, tmp_path, capsys, shifted_predictions(project, tmp_path / "a.jsonl"))
     b = _eval_run(project, tmp_path, capsys, perfect_predictions(project, tmp_path / "b.jsonl"))

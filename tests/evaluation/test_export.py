@@ -59,7 +59,7 @@ def test_lm_eval_task_loads_with_lm_evals_own_loader(project, capsys):
         pytest.skip("lm_eval is not installed: pip install 'lm_eval>=0.4.13'")
     from lm_eval.tasks import TaskManager
 
-    from lifecycle.evaluation.registry import compute_metrics
+    from lifecycle.evaluation.metrics.registry import compute_metrics
 
     code, out, err = cli(capsys, "eval", "export", "--to", "lm-eval", cwd=project)
     assert code == 0, err

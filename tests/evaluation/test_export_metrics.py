@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.evaluation.registry import compute_metrics
+from lifecycle.evaluation.metrics.registry import compute_metrics
 
-SOURCE = Path(__file__).resolve().parents[2] / "lifecycle" / "evaluation" / "export_metrics.py"
+SOURCE = Path(__file__).resolve().parents[2] / "lifecycle" / "evaluation" / "export" / "standalone_metrics.py"
 
 
 @pytest.fixture(scope="module")

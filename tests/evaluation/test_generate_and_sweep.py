@@ -53,7 +53,7 @@ def test_grid_check_lists_points(project, capsys):
 
 @pytest.mark.slow
 def test_shots_ladder_generates_one_run_per_rung(make_project, tiny_t5, capsys):
-    from lifecycle.evaluation.registry import compute_metrics
+    from lifecycle.evaluation.metrics.registry import compute_metrics
 
     project = make_project("summarization", model=tiny_t5)
     code, out, err = cli(capsys, "eval", "run", "--shots", "0,1", "--limit", "3", cwd=project)
@@ -82,7 +82,9 @@ def test_shots_ladder_generates_one_run_per_rung(make_project, tiny_t5, capsys):
 @pytest.mark.slow
 def test_sweep_runs_every_point_and_ranks_them(make_project, tiny_t5, capsys):
     project = make_project("summarization", model=tiny_t5)
-    _grid(project, "shots: 0\nlimit: 3\nmetric: rouge1\nseeds: [1, 2]\ngrid:\n  - preset: greedy\n"
+    success = yaml.safe_load((project / "lifecycle.yaml").read_text())["scope"]["success"]
+    metric = success["metric"]  # the scope's metric: its target is drawn on the report's plot
+    _grid(project, f"shots: 0\nlimit: 3\nmetric: {metric}\nseeds: [1, 2]\ngrid:\n  - preset: greedy\n"
                    "  - preset: sampling\n    temperature: [0.7, 1.3]\n    top_k: 5\n")
     code, out, err = cli(capsys, "eval", "sweep", "--grid", "configs/sweep.yaml", cwd=project)
     assert code == 0, err
@@ -93,14 +95,16 @@ def test_sweep_runs_every_point_and_ranks_them(make_project, tiny_t5, capsys):
     means = [p["mean"] for p in doc["points"]]
     assert means == sorted(means, reverse=True) and len(means) == 3
     for p in doc["points"]:
-        vals = [json.loads((project / "runs" / r / "metrics.json").read_text())["metrics"]["rouge1"]["value"]
+        vals = [json.loads((project / "runs" / r / "metrics.json").read_text())["metrics"][metric]["value"]
                 for r in p["runs"]]
         assert p["values"] == vals and p["mean"] == pytest.approx(sum(vals) / len(vals))
     seeds = {yaml.safe_load((e / "run.yaml").read_text())["config"]["generation"]["seed"] for e in evals}
     assert seeds == {1, 2}
     html = (sweeps[0] / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2
-    assert "mean rouge1" in out
+    assert doc["target"] == success["target"]
+    assert f"target: {success['target']}" in html and f"dashed line: the target {success['target']:g}" in html
+    assert f"mean {metric}" in out
 
 
 @pytest.mark.slow
@@ -118,6 +122,16 @@ def test_an_interrupted_run_resumes_without_redoing_finished_examples(make_proje
     meta = yaml.safe_load((run / "run.yaml").read_text())
     meta["status"] = "running"
     (run / "run.yaml").write_text(yaml.safe_dump(meta))
+    assert meta["config"]["model"]["model"] == str(tiny_t5)  # what a resume loads again
+
+    # one resume rule: finished with what it recorded; another model in configs/model.yaml is refused
+    model_yaml = project / "configs" / "model.yaml"
+    original = model_yaml.read_text()
+    model_yaml.write_text(original.replace("dtype: auto", "dtype: fp32"))
+    code, _, err = cli(capsys, "eval", "run", "--resume", run.name[-7:], cwd=project)
+    assert code != 0 and "resuming would mix two models' predictions" in err and "dtype: 'auto' -> 'fp32'" in err
+    assert (run / "predictions.jsonl").read_text() == full[0] + full[1][:20]  # nothing written
+    model_yaml.write_text(original)
 
     code, out, err = cli(capsys, "eval", "run", "--resume", run.name[-7:], cwd=project)
     assert code == 0, err

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lifecycle.evaluation.registry import METRICS, METRICS_DIR, compute_metrics
+from lifecycle.evaluation.metrics.registry import METRICS, METRICS_DIR, compute_metrics
 
 TOL = 1e-9
 

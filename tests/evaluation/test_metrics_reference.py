@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifecycle.evaluation.registry import compute_metrics
+from lifecycle.evaluation.metrics.registry import compute_metrics
 
 from squad_v1_reference import exact_match_score, f1_score, metric_max_over_ground_truths
 
@@ -28,7 +28,7 @@ def test_rouge_matches_rouge_score_per_example(summary_pairs):
 
 
 def test_rouge_parallel_equals_single_process(summary_pairs):
-    from lifecycle.evaluation.rouge_fast import rouge_per_example
+    from lifecycle.evaluation.metrics.rouge_fast import rouge_per_example
 
     preds, refs = summary_pairs
     one = rouge_per_example(preds, refs, workers=1)
@@ -51,7 +51,7 @@ def test_bit_parallel_lcs_equals_dynamic_programming():
 
     from rouge_score.rouge_scorer import _lcs_table
 
-    from lifecycle.evaluation.rouge_fast import lcs_length
+    from lifecycle.evaluation.metrics.rouge_fast import lcs_length
 
     rng = random.Random(0)
     for _ in range(500):

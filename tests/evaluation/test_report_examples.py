@@ -70,7 +70,7 @@ def test_generated_run_shows_prompts_and_reduced_k(make_project, tiny_t5, capsys
 
 
 def test_target_line_changes_the_plot():
-    from lifecycle.evaluation import plots
+    from lifecycle.evaluation.reports import plots
 
     data = {"rougeL": [(0.2, 0.1, 0.3), (0.25, 0.15, 0.35)]}
     plain = plots.metric_intervals(["a", "b"], data)

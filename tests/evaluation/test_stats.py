@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifecycle.evaluation.registry import compute_metrics
-from lifecycle.evaluation.scorers import mean_scores
-from lifecycle.evaluation.stats import (bootstrap_ci, bootstrap_distribution, compare_scores,
+from lifecycle.evaluation.metrics.registry import compute_metrics
+from lifecycle.evaluation.metrics.scorers import mean_scores
+from lifecycle.evaluation.statistics.bootstrap import (bootstrap_ci, bootstrap_distribution, compare_scores,
                                         paired_bootstrap, permutation_test)
 
 

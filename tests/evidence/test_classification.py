@@ -23,8 +23,8 @@ def _samples(seed: int, n: int):
 
 
 def test_normalisation_rules():
-    from lifecycle.evaluation.scorers import accuracy, macro_f1
-    from lifecycle.evaluation.text import label_normalize
+    from lifecycle.evaluation.metrics.scorers import accuracy, macro_f1
+    from lifecycle.normalize import label_normalize
 
     assert label_normalize("shopping.") == "shopping"
     assert label_normalize("  Shopping. \nBecause they bought shoes") == "shopping"
@@ -41,8 +41,8 @@ def test_normalisation_rules():
 def test_macro_f1_confusion_and_per_label_match_scikit_learn(seed):
     from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-    from lifecycle.evaluation.scorers import label_report, macro_f1, off_label_rate
-    from lifecycle.evaluation.text import label_normalize
+    from lifecycle.evaluation.metrics.scorers import label_report, macro_f1, off_label_rate
+    from lifecycle.normalize import label_normalize
 
     true, pred = _samples(seed, 40)
     norm = [label_normalize(p) for p in pred]
@@ -63,8 +63,8 @@ def test_macro_f1_confusion_and_per_label_match_scikit_learn(seed):
 
 
 def test_paired_test_works_when_runs_predict_different_label_sets():
-    from lifecycle.evaluation.scorers import macro_f1
-    from lifecycle.evaluation.stats import compare_scores
+    from lifecycle.evaluation.metrics.scorers import macro_f1
+    from lifecycle.evaluation.statistics.bootstrap import compare_scores
 
     true = ["billing", "shopping", "technical", "returns", "other"] * 10
     a = ["billing"] * 50                                   # predicts one label

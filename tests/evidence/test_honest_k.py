@@ -13,7 +13,7 @@ from evidence_helpers import cli, eval_runs, predictions, run_meta, set_text
 @pytest.fixture
 def tight_project(make_project, tiny_t5):
     """A summarization project whose window holds every 1-shot prompt but no 3-shot one."""
-    from lifecycle.generation.loading import load_tokenizer
+    from lifecycle.loading import load_tokenizer
     from lifecycle.project import Project
     from lifecycle.prompting import prompt_lengths
 
@@ -62,7 +62,7 @@ def test_the_ladder_is_labelled_by_what_examples_got(tight_project, capsys):
 
 def test_auto_policy_truncation_is_counted_in_the_run(make_project, tiny_t5, capsys):
     """An input too long even alone is cut (auto always has a way forward) and the run counts it."""
-    from lifecycle.generation.loading import load_tokenizer
+    from lifecycle.loading import load_tokenizer
     from lifecycle.project import Project
     from lifecycle.prompting import prompt_lengths
 

@@ -83,6 +83,11 @@ def test_the_readme_path_runs_on_a_fresh_project(tmp_path, tiny_t5, run_cli):
         res = run_cli(*cmd, cwd=root)
         _no_traceback(res)
         assert res.returncode in (0, 1), res.stderr
+    # the README's fine-tune trained on data/train.jsonl, held out from the eval set
+    from lifecycle.checks import run_checks
+
+    disjoint = {r.id: r for r in run_checks(root, "adapt")}["adapt.train_eval_disjoint"]
+    assert disjoint.status == "pass" and disjoint.evidence["train"] == "data/train.jsonl", disjoint.message
     # and the project's own tests still pass
     import subprocess
     import sys

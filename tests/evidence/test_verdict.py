@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.evaluation.verdict import paired_verdict
+from lifecycle.evaluation.statistics.verdict import paired_verdict
 
 
 @pytest.mark.parametrize("diff,ci,p,hib,status", [
@@ -32,7 +32,7 @@ def test_compare_and_check_use_the_same_verdict(make_project, add_eval_run):
     import json
 
     from lifecycle.checks import run_checks
-    from lifecycle.evaluation.stats import PairedResult
+    from lifecycle.evaluation.statistics.bootstrap import PairedResult
     from lifecycle.runs.store import RunStore
 
     root = make_project(adaptation="full")

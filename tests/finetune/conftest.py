@@ -11,7 +11,9 @@ from lifecycle.config.yaml_io import dump_yaml
 
 
 def write_finetune_config(root: Path, **sections) -> None:
-    data = {"method": "lora", "training": {"max_steps": 4, "batch_size": 2, "save_steps": 2, "logging_steps": 1}}
+    # the test project's one data file is both the training and the eval set unless a test says otherwise
+    data = {"method": "lora", "training": {"max_steps": 4, "batch_size": 2, "save_steps": 2, "logging_steps": 1},
+            "data": {"train": "data/sample.jsonl"}}
     for key, value in sections.items():
         if isinstance(value, dict):
             data.setdefault(key, {}).update(value)

@@ -14,7 +14,7 @@ import yaml
 from tests.finetune.conftest import finetune_runs
 
 REPO = Path(__file__).resolve().parents[2]
-ACCELERATE_DIR = REPO / "templates" / "project" / "{{cookiecutter.project_slug}}" / "configs" / "accelerate"
+ACCELERATE_DIR = REPO / "lifecycle" / "templates" / "project" / "{{cookiecutter.project_slug}}" / "configs" / "accelerate"
 EXPECTED = {"single_gpu.yaml": "NO", "multi_gpu.yaml": "MULTI_GPU", "multi_node.yaml": "MULTI_GPU",
             "fsdp.yaml": "FSDP", "deepspeed_zero.yaml": "DEEPSPEED", "cpu_2proc.yaml": "MULTI_GPU"}
 

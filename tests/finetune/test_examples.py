@@ -14,7 +14,7 @@ from lifecycle.project import Project
 
 
 def _setup(root: Path, decoder_only: bool):
-    from lifecycle.generation.loading import load_tokenizer
+    from lifecycle.loading import load_tokenizer
 
     project = Project(root)
     ft, prompt = project.finetune_config(), project.prompt_config()

@@ -104,14 +104,14 @@ def eosy_gpt2(tiny_gpt2, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def loaded_t5(lively_t5):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     return load_model(str(lively_t5))
 
 
 @pytest.fixture(scope="session")
 def loaded_gpt2(lively_gpt2):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     return load_model(str(lively_gpt2))
 

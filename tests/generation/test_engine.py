@@ -107,7 +107,7 @@ def test_stop_sequence_cuts_the_text_and_stops_early(loaded_gpt2, prompts):
 
 
 def test_rows_finishing_at_different_steps_are_counted_right(eosy_gpt2, prompts):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     loaded = load_model(str(eosy_gpt2))
     settings = GenerationSettings(max_new_tokens=20)

@@ -39,7 +39,7 @@ def _near_tie(src: Path, dst: Path, eps: float = 1e-6) -> Path:
 
 @pytest.fixture(scope="module", params=["t5", "gpt2"])
 def near_tie(request, lively_t5, lively_gpt2, tmp_path_factory):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     src = {"t5": lively_t5, "gpt2": lively_gpt2}[request.param]
     return load_model(str(_near_tie(src, tmp_path_factory.mktemp("near-tie") / request.param)))

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from lifecycle.runs.store import RunStore, file_sha256
-
+from lifecycle.hashing import file_sha256
+from lifecycle.runs.store import RunStore
 def _runs(root):
     return RunStore(root / "runs").list(kind="generate", status=None)
 

@@ -95,7 +95,7 @@ def test_with_preset_keeps_common_fields_and_drops_the_old_presets():
 def test_template_generation_yaml_is_valid():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2] / "templates" / "project"
+    root = Path(__file__).resolve().parents[2] / "lifecycle" / "templates" / "project"
     files = list(root.glob("*/configs/generation.yaml"))
     if not files:
         pytest.skip("project template not written yet")

@@ -60,7 +60,7 @@ def test_pickle_only_folder_is_refused_without_opt_in(cli, tmp_path, pickled_mod
 
 
 def test_opted_in_pickle_loads_with_weights_only(pickled_models):
-    from lifecycle.generation.loading import load_model
+    from lifecycle.loading import load_model
 
     plain, _, _ = pickled_models
     loaded = load_model(str(plain), allow_pickle=True, device="cpu")
@@ -104,7 +104,7 @@ def test_remote_code_is_refused_naming_its_files(cli, tmp_path, remote_code_fold
 
 
 def test_trusted_local_code_is_announced(remote_code_folder, capsys):
-    from lifecycle.generation.loading import check_remote_code
+    from lifecycle.loading import check_remote_code
 
     folder, marker = remote_code_folder
     assert check_remote_code(str(folder), None, True) == ["configuration_custom.py"]
@@ -123,6 +123,6 @@ def test_hub_remote_code_needs_a_pinned_commit(cli, tmp_path, revision):
 
 
 def test_a_pinned_commit_passes_the_consent_check():
-    from lifecycle.generation.loading import check_remote_code
+    from lifecycle.loading import check_remote_code
 
     assert check_remote_code("some-org/custom-model", "0123456789abcdef0123456789abcdef01234567", True) == []

@@ -85,4 +85,6 @@ def test_four_bit_is_refused_on_cpu(opt_t5, make_project, cli):
     res = cli("optimize", "quantize", "--bits", "4", cwd=root)
     assert res.returncode == 1
     assert "needs a CUDA GPU" in res.stderr and "--bits 8" in res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert "needs a CUDA GPU" in lines[0] and len(lines) <= 2 and "Traceback" not in res.stderr  # the reason, a hint
     assert not list((root / "runs").iterdir())  # refused before anything was written

@@ -8,7 +8,8 @@ from lifecycle.config.prompt import PromptConfig
 from lifecycle.config.yaml_io import load_config
 from lifecycle.errors import ConfigError, PromptError
 from lifecycle.manifest import Task
-from lifecycle.prompting import PRESETS, format_example, presets_for, resolve_prompt_config
+from lifecycle.config.prompt import PRESETS, presets_for, resolve_prompt_config
+from lifecycle.prompting import format_example
 
 DIALOGUE = {"id": "d1", "dialogue": "#Person1#: Hi.\n#Person2#: Hello.", "summary": "They greet."}
 

@@ -6,7 +6,8 @@ import pytest
 
 from lifecycle.config.prompt import PromptConfig
 from lifecycle.errors import PromptError
-from lifecycle.prompting import format_example, format_target, render_template, template_fields
+from lifecycle.prompt_template import render_template, template_fields
+from lifecycle.prompting import format_example, format_target
 
 
 def cfg(**kw) -> PromptConfig:

@@ -8,7 +8,7 @@ import pytest
 
 from lifecycle.errors import DataError
 from lifecycle.rag.index import build_index, freshness, read_chunks
-from lifecycle.evaluation.grounding import retrieval_scores
+from lifecycle.evaluation.metrics.grounding import retrieval_scores
 from lifecycle.rag.qa import load_qa
 from lifecycle.rag.retrieve import Retriever
 

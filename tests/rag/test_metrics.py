@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.evaluation import grounding as M
+from lifecycle.evaluation.metrics import grounding as M
+from lifecycle.evaluation.statistics.intervals import metrics_doc
 
 PASSAGES = ["Quillon Dynamics was started in 2009 by the engineer Tamsin Oakhollow. It employs 640 people.",
             "The Wrenlet Mark 4 flies for 38 minutes on one winding and weighs 212 grams."]
@@ -66,11 +67,11 @@ def test_recall_at_k_and_mrr_against_gold_ids():
 
 
 def test_metrics_doc_has_bootstrap_intervals_and_directions():
-    from lifecycle.evaluation.stats import bootstrap_ci
+    from lifecycle.evaluation.statistics.bootstrap import bootstrap_ci
 
     scores = M.groundedness_scores([SUPPORTED, INVENTED, ABSTAINING, SUPPORTED], [PASSAGES] * 4,
                                    [True, True, False, True])
-    doc = M.metrics_doc(scores, samples=200)
+    doc = metrics_doc(scores, samples=200)
     u = doc["metrics"]["unsupported_answer_rate"]
     assert u["value"] == pytest.approx(0.25) and u["higher_is_better"] is False and u["n"] == 4
     assert list(u["ci"]) == list(bootstrap_ci(scores["unsupported_answer_rate"], samples=200))
@@ -80,8 +81,8 @@ def test_metrics_doc_has_bootstrap_intervals_and_directions():
 
 def test_registry_lists_and_computes_the_context_metrics(cli):
     from lifecycle.errors import EvaluationError
-    from lifecycle.evaluation.registry import compute_metrics, direction, get_metric
-    from lifecycle.evaluation import grounding as rag
+    from lifecycle.evaluation.metrics.registry import compute_metrics, direction, get_metric
+    from lifecycle.evaluation.metrics import grounding as rag
 
     code, out, _ = cli("eval", "metrics", "--task", "question_answering")
     shown = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if not line.startswith("groups")}

@@ -1,6 +1,6 @@
 """Must-show of issue 14: a tiny T5 fine-tuned (here, on the fly, CPU) to copy answers from its context
 answers better with retrieval than without, by the paired test `lifecycle eval compare` uses
-(lifecycle/evaluation/stats.py: paired bootstrap + paired permutation): exact match up and
+(lifecycle/evaluation/statistics/bootstrap.py: paired bootstrap + paired permutation): exact match up and
 unsupported-answer rate down, both with p < 0.05.
 
 The facts are random pairings of made-up words, drawn afresh for every training example, so the only
@@ -42,7 +42,7 @@ def _train_copier(folder, places, keepers, rng, *, max_steps: int = 300, batch: 
     import torch
     from transformers import AutoModelForSeq2SeqLM
 
-    from lifecycle.prompting.template import render_template
+    from lifecycle.prompt_template import render_template
     from lifecycle.rag.evaluate import format_context
     from lifecycle.testing import build_tiny_model, train_tokenizer
 

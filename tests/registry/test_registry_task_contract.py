@@ -13,7 +13,7 @@ from lifecycle.tasks import TASKS
 
 @pytest.mark.parametrize("name", list(TASKS))
 def test_task_scaffolds_validates_renders_and_scores(name, cli, tmp_path, tiny_t5, tiny_gpt2):
-    from lifecycle.evaluation.registry import compute_metrics, expand_names
+    from lifecycle.evaluation.metrics.registry import compute_metrics, expand_names
 
     spec = TASKS[name]
     model = tiny_t5 if "encoder-decoder" in spec.architectures else tiny_gpt2  # one that can do the task
@@ -27,6 +27,21 @@ def test_task_scaffolds_validates_renders_and_scores(name, cli, tmp_path, tiny_t
     rows = [json.loads(line) for line in (root / "data" / "sample.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
     assert rows and all(tuple(r) == spec.fields for r in rows)
+    # fine-tuning trains on held-out examples by default: none of them is in the eval set
+    from lifecycle.config.finetune import FinetuneConfig
+    from lifecycle.finetune.overlap import project_overlap
+    from lifecycle.project import Project
+
+    train_path = Project(root).finetune_config().data.train
+    assert train_path == FinetuneConfig().data.train == "data/train.jsonl"
+    train = [json.loads(line) for line in (root / train_path).read_text(encoding="utf-8").splitlines()]
+    assert len(train) >= 20 and all(tuple(r) == spec.fields for r in train)
+    overlap = project_overlap(Project(root), train_path)
+    assert overlap["overlap"] == 0 and overlap["train_n"] == len(train) and overlap["eval_n"] == len(rows)
+    # the arithmetic set `lifecycle tools eval` reads is the generator's, at the CLI's defaults
+    from lifecycle.tools.arithmetic import arithmetic_jsonl
+
+    assert (root / "data" / "tools" / "arith.jsonl").read_text(encoding="utf-8") == arithmetic_jsonl(50, seed=0)
     code, out, err = cli("prompt", "render", "--project", root, "--json")
     assert code == 0, err
     prompt = json.loads(out)["text"]

@@ -12,8 +12,8 @@ import yaml
 from lifecycle.tasks import TASKS, Task, get_task, task_names
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "templates" / "project"
-SAMPLES = TEMPLATE / "templates" / "samples"
+TEMPLATE = REPO / "lifecycle" / "templates" / "project"
+SAMPLES = TEMPLATE / "_includes" / "samples"
 FIXTURES = REPO / "tests" / "fixtures"
 
 
@@ -50,7 +50,7 @@ def test_every_task_has_a_sample_and_a_fixture_with_its_fields(name):
 
 @pytest.mark.parametrize("name", list(TASKS))
 def test_suite_metrics_are_registered_and_list_the_task(name):
-    from lifecycle.evaluation.registry import GROUPS, METRICS, suite
+    from lifecycle.evaluation.metrics.registry import GROUPS, METRICS, suite
 
     for m in suite(name):
         members = GROUPS.get(m.name, (m.name,))
@@ -60,7 +60,7 @@ def test_suite_metrics_are_registered_and_list_the_task(name):
 
 def test_length_has_one_direction_everywhere(cli, tmp_path):
     """configs/eval.yaml (new and eval init) says what `lifecycle eval metrics` says: no direction."""
-    from lifecycle.evaluation.eval_init import build_eval_config, render_eval_config
+    from lifecycle.evaluation.eval_yaml import build_eval_config, render_eval_config
     from lifecycle.project import Project
 
     code, out, _ = cli("eval", "metrics", "--task", "chat")

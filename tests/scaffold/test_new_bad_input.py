@@ -78,6 +78,27 @@ def test_bad_answers_all_reported_at_once(new, tmp_path):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("flag,bad,meant", [("--task", "summarisation", "summarization"),
+                                            ("--task", "question-answering", "question_answering"),
+                                            ("--device", "gpus", "gpu"), ("--sensitivity", "publik", "public"),
+                                            ("--adaptation", "pef", "peft")])
+def test_misspelt_choice_did_you_mean(new, tmp_path, flag, bad, meant):
+    code, out, err = new("demo", "--no-input", flag, bad, cwd=tmp_path)
+    assert code == 1
+    line = one_error(err)
+    assert line.startswith(f"error: {flag}: unknown ") and f"'{bad}'; did you mean '{meant}'" in line
+    assert snapshot(tmp_path) == []
+
+
+def test_misspelt_task_in_answers_file_is_located(new, tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("name: demo\nuse_case: Summarise calls\ntask: summarisation\n", encoding="utf-8")
+    code, out, err = new("--answers", answers, cwd=tmp_path)
+    assert code == 1
+    assert "answers.yaml:3: task: unknown task 'summarisation'; did you mean 'summarization'" in one_error(err)
+    assert snapshot(tmp_path) == ["answers.yaml"]
+
+
 def test_unknown_metric_did_you_mean(new, tmp_path):
     code, out, err = new("demo", "--no-input", "--metric", "rouge_l", cwd=tmp_path)
     assert code != 0

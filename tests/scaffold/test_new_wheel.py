@@ -44,6 +44,12 @@ def test_wheel_ships_the_template_and_scaffolds_from_a_fresh_venv(tmp_path):
     assert "lifecycle/templates/project/{{cookiecutter.project_slug}}/.lifecycle/README.md" in names
     # every released template version ships, for `lifecycle upgrade`
     assert "lifecycle/templates/history/1/{{cookiecutter.project_slug}}/lifecycle.yaml" in names
+    # every file of the package data, including the samples in _includes/ (no .gitignore pattern drops one)
+    templates = REPO / "lifecycle" / "templates"
+    shipped = {p.relative_to(REPO).as_posix() for p in templates.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert "lifecycle/templates/project/_includes/samples/summarization.jsonl" in shipped
+    assert shipped <= set(names), sorted(shipped - set(names))[:5]
 
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv)

@@ -54,6 +54,18 @@ def projects(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_data_files_are_the_templates_includes(projects, task):
+    """`{% include "samples/..." %}` finds lifecycle/templates/project/_includes/ (jinja_ext.INCLUDES)."""
+    from lifecycle.scaffold.jinja_ext import INCLUDES
+    from lifecycle.scaffold.template import template_dir
+
+    samples, root = template_dir() / INCLUDES / "samples", projects[task]
+    for rel, src in (("data/sample.jsonl", f"{task}.jsonl"), ("data/train.jsonl", f"train/{task}.jsonl"),
+                     ("data/preferences/sample.jsonl", f"preferences/{task}.jsonl")):
+        assert (root / rel).read_bytes() == (samples / src).read_bytes(), rel
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_project_validates_against_every_model(projects, task):
     root = projects[task]
     manifest = load_config(root / "lifecycle.yaml", Manifest)
@@ -99,7 +111,7 @@ def test_sample_has_20_original_examples_with_the_task_fields(projects, task):
 def test_tool_files(projects):
     root = projects["summarization"]
     record = yaml.safe_load((root / ".lifecycle" / "template.yaml").read_text())
-    assert record["template"] == "project" and record["template_version"] == "3"
+    assert record["template"] == "project" and record["template_version"] == "4"
     assert record["answers"]["task"] == "summarization" and record["answers"]["name"] == "p-summarization"
     assert (root / ".lifecycle" / "README.md").is_file()
     assert (root / ".lifecycle" / "schemas" / "lifecycle.schema.json").is_file()
@@ -168,10 +180,10 @@ def test_plain_cookiecutter_renders_the_same_project(projects, tmp_path):
 @pytest.mark.parametrize("task", TASKS)
 def test_eval_config_is_what_eval_init_would_write(projects, task):
     """`lifecycle eval init --force` right after `new` changes nothing of substance."""
-    from lifecycle.evaluation.eval_init import build_eval_config
+    from lifecycle.evaluation.eval_yaml import build_eval_config
     from lifecycle.project import Project
 
-    from lifecycle.evaluation.eval_init import render_eval_config
+    from lifecycle.evaluation.eval_yaml import render_eval_config
 
     root = projects[task]
     cfg = build_eval_config(Project.find(root))

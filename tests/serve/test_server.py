@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -96,6 +97,21 @@ def test_concurrent_requests_share_batches_and_match_direct_engine(serve_t5, mak
     assert total == 8 and count < 8  # requests were generated together, not one by one
     assert "# TYPE lifecycle_serve_request_seconds histogram" in metrics
     assert 'lifecycle_serve_requests_total{model="t5",endpoint="/v1/completions",status="200"} 8' in metrics
+
+
+def test_a_lone_client_does_not_wait_for_a_batch_to_fill(serve_t5, make_project, start_server):
+    # A 3 s batch wait: a server that waited for company on every request would take > 3 s each.
+    root = make_project("summarization", model=serve_t5, name="p-lone")
+    url, _ = start_server(root, max_batch_size=8, max_wait_ms=3000)
+    prompt = f"Summarize: {_examples(1)[0]['dialogue']}"
+    with httpx.Client(base_url=url, timeout=60) as c:
+        times = []
+        for _ in range(3):  # closed loop at concurrency 1
+            start = time.perf_counter()
+            r = c.post("/v1/completions", json={"prompt": prompt, "max_tokens": 4, "temperature": 0})
+            times.append(time.perf_counter() - start)
+            assert r.status_code == 200, r.text
+    assert max(times) < 2.5, times
 
 
 BAD = [

@@ -19,7 +19,8 @@ def _client(uri):
 
 def _write_finetune(root, **training):
     config = {"method": "lora", "training": {"max_steps": 3, "batch_size": 2, "save_steps": 3, "logging_steps": 1,
-                                             **training}}
+                                             **training},
+              "data": {"train": "data/sample.jsonl"}}  # the test project's one data file
     (root / "configs" / "finetune.yaml").write_text("# Used by: lifecycle finetune\n" + yaml.safe_dump(config))
 
 

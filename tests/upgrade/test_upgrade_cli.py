@@ -98,7 +98,7 @@ def _paths(node, prefix=""):
 
 
 def test_real_upgrade_from_the_previous_release_keeps_your_decisions(v2_project, cli):
-    """A project made by templates/history/2, with decisions and comments of the team's own in
+    """A project made by lifecycle/templates/history/2, with decisions and comments of the team's own in
     lifecycle.yaml, upgraded to the current template: every edit kept, every new key taken."""
     from lifecycle.scaffold.answers import Answers
     from lifecycle.upgrade.history import render_tree, shipped
@@ -220,7 +220,7 @@ def test_every_shipped_version_renders_valid_files_with_this_code(tmp_path):
     assert templates.latest == template_version() and len(templates.versions) >= 2
     for version, folder in templates.versions.items():
         if folder.parent.name == "history":
-            assert folder.name == version   # templates/history/<version>/ declares that version
+            assert folder.name == version   # lifecycle/templates/history/<version>/ declares that version
         root = tmp_path / f"v{version}"
         render_project(NewProject(Answers(name="p", use_case="summarize chats", task="summarization"), root,
                                   template=folder))

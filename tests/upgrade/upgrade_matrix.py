@@ -18,8 +18,8 @@ from typing import Callable
 SLUG = "{{cookiecutter.project_slug}}"
 TPKG = "{{cookiecutter.package}}"  # the package folder in the template
 REPO = Path(__file__).resolve().parents[2]
-V1 = REPO / "templates" / "history" / "1"
-V2 = REPO / "templates" / "history" / "2"   # the release before the current template
+V1 = REPO / "lifecycle" / "templates" / "history" / "1"
+V2 = REPO / "lifecycle" / "templates" / "history" / "2"   # the release before the current template
 NAME = "support-bot"   # the project the tests render
 PKG = "support_bot"
 

@@ -1,4 +1,3 @@
-"""`evaluate.Metric` modules, one per file, loaded by absolute path with `evaluate.load(str(path))`.
-
-One import per line: `evaluate` scans the import lines of a module file to check its dependencies.
-"""
+"""What a metric is and how it is computed: the registry (names, directions, aggregation), one
+scorer per metric family (`scorers`, `grounding`, `rouge_fast`), the project's own metrics
+(`custom`), and the `evaluate.Metric` modules (`modules/`) over the same scorers."""

@@ -1,0 +1,27 @@
+"""Exact match after SQuAD v1.1 normalisation (lower case, no punctuation, no articles), best reference: an `evaluate` module that works offline (load it by path).
+
+Scale 0-1 (the SQuAD script reports 0-100).
+"""
+from lifecycle.evaluation.metrics.modules import base
+from lifecycle.evaluation.metrics.modules.base import as_reference_lists, score_output
+from lifecycle.evaluation.metrics.scorers import exact_match
+
+_KWARGS = """
+Args:
+    predictions: list of texts.
+    references: list of texts, or list of lists of texts.
+    per_example: also return "per_example", one score per prediction.
+Returns:
+    {"exact_match": float, "per_example": list (when asked)}
+"""
+
+
+class ExactMatch(base.TextMetric):
+    DESCRIPTION = "Exact match after SQuAD v1.1 normalisation (lower case, no punctuation, no articles), best reference."
+    CITATION = ""
+    KWARGS = _KWARGS
+
+    def _compute(self, predictions, references, per_example=False):
+        refs = as_reference_lists(references)
+        scores = exact_match(list(predictions), refs)
+        return score_output("exact_match", scores, per_example)
