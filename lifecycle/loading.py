@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lifecycle.errors import ModelLoadError
 from lifecycle.textio import read_json
+from lifecycle.reporting import to_stderr
 
 # Largest plausible context; tokenizers report 1e30 when they have no limit.
 _NO_LIMIT = 10_000_000
@@ -136,7 +136,7 @@ def check_remote_code(ref: str, revision: str | None, trust_remote_code: bool) -
     if files and (ref, revision) not in _ANNOUNCED:  # once per process, not per config/tokenizer/model load
         _ANNOUNCED.add((ref, revision))
         where = "" if local else f"@{revision[:12]}"
-        sys.stderr.write(f"note: trust_remote_code: running the Python code of {ref}{where}: {', '.join(files)}\n")
+        to_stderr(f"note: trust_remote_code: running the Python code of {ref}{where}: {', '.join(files)}")
     return files
 
 
