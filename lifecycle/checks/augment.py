@@ -24,12 +24,12 @@ def _setup(ctx):
 
 @register("integrate.rag_index_fresh", "integrate", "the retrieval index matches the documents")
 def rag_index_fresh(ctx):
-    from lifecycle.rag.index import freshness, read_manifest
+    from lifecycle.rag.index import read_manifest
 
     s = _setup(ctx)
     if s is None:
         return todo(_UNDECLARED, _DECLARE)
-    fr = freshness(s.docs_dir, s.index_dir, s.cfg, s.tokenizer_ref())
+    fr = s.freshness()
     if not fr.exists:
         return failed(f"no index in {ctx.shown(s.index_dir)}", "run `lifecycle rag index`")
     manifest = read_manifest(s.index_dir) or {}

@@ -69,10 +69,9 @@ def index_cmd(rebuild: bool = typer.Option(False, "--rebuild", help="Ignore the 
 def status_cmd(as_json: bool = typer.Option(False, "--json"), config: Optional[Path] = _CONFIG,
                project: Optional[Path] = PROJECT_OPTION) -> None:
     """Whether the index matches the documents."""
-    from lifecycle.rag.index import freshness
 
     s = _setup(project, config)
-    fr = freshness(s.docs_dir, s.index_dir, s.cfg, s.tokenizer_ref())
+    fr = s.freshness()
     if as_json:
         typer.echo(json.dumps({"fresh": fr.fresh, "exists": fr.exists, "changed": fr.changed, "added": fr.added,
                                "removed": fr.removed, "settings_changed": fr.settings_changed}))
@@ -92,12 +91,12 @@ def query_cmd(question: str = typer.Argument(..., help="The question (1 to retri
               allow_stale: bool = typer.Option(False, "--allow-stale", help="Query an index older than the documents."),
               config: Optional[Path] = _CONFIG, project: Optional[Path] = PROJECT_OPTION) -> None:
     """The chunks retrieved for a question, with scores and sources."""
-    from lifecycle.rag.index import IndexError_, freshness
+    from lifecycle.rag.index import IndexError_
     from lifecycle.rag.retrieve import check_query
 
     s = _setup(project, config)
     check_query(question, s.cfg.retrieval.max_query_chars)
-    fr = freshness(s.docs_dir, s.index_dir, s.cfg, s.tokenizer_ref())
+    fr = s.freshness()
     if fr.exists and not fr.fresh and not allow_stale:
         raise IndexError_(f"{s.index_dir}: {fr.line()}", hint="run `lifecycle rag index` (or pass --allow-stale)")
     hits = s.retriever().search(question, k, mode)

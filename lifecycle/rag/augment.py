@@ -21,11 +21,15 @@ from pathlib import Path
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import PromptError
 from lifecycle.rag.evaluate import fit_example, format_context
-from lifecycle.rag.index import IndexError_, freshness
 from lifecycle.rag.project import rag_setup
 from lifecycle.hashing import file_sha256, stable_hash
 CONTEXT_PREFIX = "Context:\n{context}\n\n"
 OUT = "augmented"
+
+
+def context_template(template: str) -> str:
+    """The prompt template with a {context} field: the project's own, or the context put before it."""
+    return template if "{context}" in template else CONTEXT_PREFIX + template
 
 
 @dataclass
@@ -74,12 +78,10 @@ def augment_dataset(project, *, data: Path | None = None, prompt_config: Path | 
     from lifecycle.rag.evaluate import _settings
 
     setup = rag_setup(project, rag_config)
+    setup.require_fresh()
     cfg = setup.cfg
-    fr = freshness(setup.docs_dir, setup.index_dir, cfg, setup.tokenizer_ref())
-    if not fr.fresh:
-        raise IndexError_(f"{setup.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
     prompt_cfg = load_prompt_config(project, prompt_config, prompt_preset)
-    template = prompt_cfg.template if "{context}" in prompt_cfg.template else CONTEXT_PREFIX + prompt_cfg.template
+    template = context_template(prompt_cfg.template)
     source = safe_path(dataset_path(project, data)).resolve()
     # The derived dataset holds the examples as read (plus `context`): the pipeline that reads it applies
     # the project's preprocess function once, to the example with its context. Here it is applied only

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import PromptError
-from lifecycle.rag.index import IndexError_, freshness
 from lifecycle.evaluation.statistics.intervals import metrics_doc
 from lifecycle.rag.project import RagSetup
 from lifecycle.hashing import file_sha256
@@ -84,9 +83,7 @@ def run_rag_eval(setup: RagSetup, *, k: int | None = None, mode: str | None = No
     from lifecycle.rag.qa import load_qa
 
     project, cfg = setup.project, setup.cfg
-    fr = freshness(setup.docs_dir, setup.index_dir, cfg, setup.tokenizer_ref())
-    if not fr.fresh:
-        raise IndexError_(f"{setup.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
+    setup.require_fresh()
     questions = load_qa(setup.qa_path, limit)
     from lifecycle.rag.retrieve import check_queries
 

@@ -30,6 +30,20 @@ class RagSetup:
             else None
         return Retriever(self.index_dir, self.cfg, hooks=hooks)
 
+    def freshness(self):
+        """Whether the index matches the documents (lifecycle.rag.index.freshness)."""
+        from lifecycle.rag.index import freshness
+
+        return freshness(self.docs_dir, self.index_dir, self.cfg, self.tokenizer_ref())
+
+    def require_fresh(self, what: str = "") -> None:
+        """Refuse, in one line, to use a missing or stale index."""
+        from lifecycle.rag.index import IndexError_
+
+        fr = self.freshness()
+        if not fr.fresh:
+            raise IndexError_(f"{what}{self.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
+
     def tokenizer_ref(self) -> str | None:
         """configs/model.yaml's model (a project-relative folder resolved); None without the file."""
         if self.cfg.chunk.tokenizer:

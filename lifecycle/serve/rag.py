@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from lifecycle.rag.augment import CONTEXT_PREFIX, _query_field
+from lifecycle.rag.augment import CONTEXT_PREFIX, _query_field, context_template
 from lifecycle.rag.evaluate import fit_example, format_context
 
 
@@ -35,20 +35,17 @@ class Retrieved:
 
 class ServeRag:
     def __init__(self, project, prompt_cfg, *, k: int | None = None, mode: str | None = None) -> None:
-        from lifecycle.rag.index import IndexError_, freshness
         from lifecycle.rag.project import rag_setup
 
         setup = rag_setup(project)
-        fr = freshness(setup.docs_dir, setup.index_dir, setup.cfg, setup.tokenizer_ref())
-        if not fr.fresh:
-            raise IndexError_(f"--rag: {setup.index_dir}: {fr.line()}", hint="run `lifecycle rag index` first")
+        setup.require_fresh("--rag: ")
         self.cfg = setup.cfg
         self.index_dir = setup.index_dir
         self.retriever = setup.retriever()
         self.mode = self.retriever.resolve_mode(mode)
         self.k = k or self.cfg.retrieval.k
         # the template with a {context} field, as generate --rag derives it
-        self.template = prompt_cfg.template if "{context}" in prompt_cfg.template else CONTEXT_PREFIX + prompt_cfg.template
+        self.template = context_template(prompt_cfg.template)
         self.prompt_cfg = prompt_cfg.model_copy(update={"template": self.template})
         self._lock = threading.Lock()  # searches run in worker threads; one at a time through the index
 
@@ -69,7 +66,7 @@ class ServeRag:
 
     def fit(self, found: Retrieved, render, count, limit: int) -> str:
         """The prompt `render(context)` with the most chunks whose tokens fit `limit`."""
-        used, tokens = fit_example("{text}", {}, found.hits, lambda t: count(t), limit,
+        used, tokens = fit_example("{text}", {}, found.hits, count, limit,
                                    prepare=lambda values: {"text": render(values["context"])})
         found.used, found.tokens = used, tokens
         return render(found.context())
