@@ -162,7 +162,5 @@ def run_tool_eval(project, data: str | Path, *, limit: int | None = None, sample
     cmp = compare_runs(project, [runs["direct"].id, runs["tool"].id],
                        CompareSettings(samples=samples, permutations=permutations), argv=argv)
     result = next(r for r in cmp.results[runs["tool"].id] if r.metric == "exact_match").as_dict()
-    for role, run in runs.items():
-        run.update_meta(tool={**run.meta["tool"], "paired_with": runs["tool" if role == "direct" else "direct"].id,
-                              "compare_run": cmp.run.id if cmp.run else None})
+    # the pairing is recorded once, in the compare run: the two eval runs are finished and never changed
     return ToolEvalResult(runs, accuracy, {**result, "compare_run": cmp.run.id if cmp.run else None})
