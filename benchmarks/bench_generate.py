@@ -8,8 +8,9 @@ greedy decoding with exactly 50 new tokens (min_new_tokens = max_new_tokens, so 
 same work). Models have the exact shapes of google/flan-t5-small, google/flan-t5-base and gpt2
 (random weights, a byte-level BPE tokenizer trained on the dialogues and filled to the real
 vocabulary size), built locally because no hub is reachable. All paths run in this process, one
-after the other: the loop, then each engine variant (--variants: `before` = batch_invariant off, the
-engine as it was; `invariant` = the default). Prints examples/s, tokens/s, peak memory, the ratio to
+after the other: the loop, then each engine variant (--variants: `before` = batch_invariant off;
+`invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-fast-paths` =
+the default with CPU fast paths (lifecycle/generation/fast_paths.py) off, to show what each buys). Prints examples/s, tokens/s, peak memory, the ratio to
 the loop, how many outputs are identical token for token to the loop's (exit 1 unless all are), and
 the fraction of the machine's measured matmul FLOP/s each reaches. The machine may be shared: only
 ratios measured in one run compare."""
@@ -148,21 +149,33 @@ def workload_flops(model, tokens_in: int, n: int, encoder_decoder: bool) -> floa
 # Engine variants measured in the same run (same process, same prompts, one after the other):
 #   before     the engine as it was: batch composition changes last-bit rounding (batch_invariant off)
 #   invariant  the default: a row's output does not depend on its batch (numerics.py)
-VARIANTS = {"before": {"batch_invariant": False}, "invariant": {"batch_invariant": True}}
+#   no-*       the default with one CPU fast path (lifecycle/generation/fast_paths.py) off: what it buys
+VARIANTS = {"before": {"batch_invariant": False}, "invariant": {"batch_invariant": True},
+            "no-head-chunks": {"HEAD_CHUNKS": False}, "no-prefill-apart": {"PREFILL_APART": False},
+            "no-static-cache": {"STATIC_CACHE": False},
+            "no-fast-paths": {"HEAD_CHUNKS": False, "PREFILL_APART": False, "STATIC_CACHE": False}}
 
 
 def run_engine(loaded, settings, prompts, attrs: dict, sync):
     from lifecycle.generation.engine import Engine
 
+    from lifecycle.generation import fast_paths
+
     engine = Engine(loaded, settings)
+    switches = {k: v for k, v in attrs.items() if k.isupper()}  # fast_paths module switches
+    saved = {k: getattr(fast_paths, k) for k in switches}
     for key, value in attrs.items():
-        setattr(engine, key, value)
-    with PeakRSS() as mem:
-        sync()
-        t = time.perf_counter()
-        gens = engine.generate(prompts)
-        sync()
-        seconds = time.perf_counter() - t
+        setattr(fast_paths if key in switches else engine, key, value)
+    try:
+        with PeakRSS() as mem:
+            sync()
+            t = time.perf_counter()
+            gens = engine.generate(prompts)
+            sync()
+            seconds = time.perf_counter() - t
+    finally:
+        for key, value in saved.items():
+            setattr(fast_paths, key, value)
     return engine, gens, seconds, mem.mib()
 
 
@@ -233,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-loop", action="store_true", help="engine only (no per-example baseline)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; 1 is steadier on a busy machine)")
-    parser.add_argument("--variants", default="before,invariant",
+    parser.add_argument("--variants", default="invariant,no-fast-paths",
                         help=f"engine variants to time after the loop, comma list of: {', '.join(VARIANTS)}")
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
     args = parser.parse_args(argv)
@@ -257,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     prompts = [PROMPT.format(dialogue=r["dialogue"]) for r in rows[: args.n]]
     if args.batch_tokens is None:
         # CPU: big batches amortize reading the weights at every decoding step; GPU: more still.
-        args.batch_tokens = 65536 if torch.cuda.is_available() and args.device != "cpu" else 16384
+        args.batch_tokens = 65536 if torch.cuda.is_available() and args.device != "cpu" else 32768
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {torch.get_num_threads()}, "
           f"{len(prompts)} dialogues, {NEW_TOKENS} new tokens, batch_tokens {args.batch_tokens}", flush=True)
     cache_ctx = tempfile.TemporaryDirectory() if args.cache is None else None

@@ -68,8 +68,7 @@ def _prompts(project, loaded, prompt_cfg, data_path: Path, limit: int | None, re
     from lifecycle.prompting.project_inputs import PromptInputs, load_prompt_examples
 
     examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=limit)
-    inputs = PromptInputs(prompt_cfg, examples, data_path, pool, loaded.tokenizer, str(loaded.ref),
-                          loaded.context_window, loaded.encoder_decoder, reserve)
+    inputs = PromptInputs.for_model(loaded, prompt_cfg, examples, reserve_tokens=reserve, pool=pool, data_path=data_path)
     return inputs.build(prompt_cfg.shots.k)
 
 

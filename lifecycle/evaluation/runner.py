@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 from lifecycle.artifacts import weights_hash
+from lifecycle.config.eval import EvalConfig
 from lifecycle.config.generation import GenerationSettings
+from lifecycle.config.model import ModelConfig
+from lifecycle.config.prompt import PromptConfig
 from lifecycle.config.yaml_io import atomic_write_text
 from lifecycle.errors import EvaluationError
 from lifecycle.evaluation.evalset import EvalSet, project_eval_set
@@ -32,6 +35,7 @@ from lifecycle.loading import load_model_from_config
 from lifecycle.normalize import LABEL_NORMALIZATION, label_normalize
 from lifecycle.prompting.effective import effective_k
 from lifecycle.prompting.project_inputs import load_prompt_inputs
+from lifecycle.runs.resume import check_inputs, open_for_resume
 from lifecycle.runs.store import Run, RunStore, _current_user, utc_now
 from lifecycle.text_safety import MAX_NOTE_CHARS, printable
 
@@ -95,14 +99,16 @@ def _prompt_dict(project) -> dict | None:
     return project.prompt_config().model_dump(mode="json")
 
 
-def prepare(project, *, limit: int | None = None) -> _Context:
-    cfg = project.eval_config()
+def prepare(project, *, limit: int | None = None, recorded: dict | None = None) -> _Context:
+    """Everything scoring needs, from configs/eval.yaml and configs/prompt.yaml, or from `recorded`
+    (a resumed run's run.yaml `config`: the eval config and prompt it started with)."""
+    cfg = project.eval_config() if recorded is None else _recorded(recorded, "eval", EvalConfig.model_validate)
     if limit is not None:
         cfg = cfg.model_copy(update={"dataset": cfg.dataset.model_copy(update={"limit": limit})})
     register_project_metrics(project, cfg.metrics)  # `function:` metrics, from the project's src/
     requests = metric_requests(cfg.metrics)  # unknown metric names fail here, before anything runs
     evalset = project_eval_set(project, cfg)
-    prompt = _prompt_dict(project)
+    prompt = _prompt_dict(project) if recorded is None else recorded.get("prompt")
     stats = StatsSettings(cfg.bootstrap_samples, cfg.confidence, cfg.seed)
     labels = declared_labels(project, prompt)
     return _Context(project, cfg, evalset, with_labels(requests, labels), prompt, evalset.eval_key(prompt), stats,
@@ -233,66 +239,51 @@ def _budget(records: list[dict], k: int, prompts) -> dict:
     return summary
 
 
+_NEW_RUN = "start a new run instead"
+
+
 def _resumable(project, ref: str) -> Run:
-    run = RunStore(project.runs_dir).get(ref)
-    ev = run.meta.get("eval") or {}
-    if run.kind != "eval" or ev.get("source") != "generated":
-        raise EvaluationError(f"run {run.id} is not a generated eval run; only those can be resumed")
-    if run.recorded_status == "complete":
-        raise EvaluationError(f"run {run.id} is already complete; finished runs are never changed",
-                              hint="re-score it into a new run with --rescore instead")
-    return run.claim()  # one writer per run: a second `--resume` of it gets a one-line error
+    """The run to finish, claimed, under the one resume policy (lifecycle.runs.resume)."""
+    return open_for_resume(project.runs_dir, ref, kind="eval", what="a generated eval run",
+                           new_run="re-score it into a new run with --rescore instead",
+                           accept=lambda run: (run.meta.get("eval") or {}).get("source") == "generated")
 
 
-def _check_same_model(run: Run, model_cfg, model_ref) -> None:
-    """The one resume rule (as `lifecycle generate --resume`): a run is finished with what it recorded.
-    Generation settings are taken from run.yaml; the eval key (data + prompt) must be the current one,
-    and so must the model: the current configs/model.yaml must name the recorded model, revision,
-    dtype and device, and a model folder must still hold the recorded weights. Otherwise two models'
-    predictions would share one run."""
-    recorded = (run.meta.get("config") or {}).get("model")
-    now = model_cfg.model_dump(mode="json")
-    if isinstance(recorded, dict):
-        differ = [k for k in ("model", "revision", "dtype", "device", "trust_remote_code", "allow_pickle")
-                  if k in recorded and recorded.get(k) != now.get(k)]
-    else:  # runs recorded before config.model: the model's id and revision
-        m = run.meta.get("model") if isinstance(run.meta.get("model"), dict) else {}
-        differ = [k for k, was in (("model", m.get("id")), ("revision", m.get("revision")))
-                  if was is not None and str(was) != str(now.get(k))]
-    if differ:
-        was = recorded or {"model": (run.meta.get("model") or {}).get("id")}
-        raise EvaluationError(
-            f"run {run.id} was started with model {was.get('model')} and configs/model.yaml now differs "
-            f"({', '.join(f'{k}: {was.get(k)!r} -> {now.get(k)!r}' for k in differ)}): resuming would mix two "
-            "models' predictions in one run", hint="put configs/model.yaml back as it was, or start a new run")
-    sha = (run.meta.get("model") or {}).get("weights_sha256")
-    if sha and Path(str(model_ref)).is_dir() and weights_hash(model_ref) != sha:
-        raise EvaluationError(f"the weights in {model_ref} changed since run {run.id} started (sha256 differs): "
-                              "resuming would mix two models' predictions in one run", hint="start a new run instead")
+def _recorded(config: dict, key: str, validate, default: dict | None = None):
+    """One recorded config of a resumed run, validated; an edited run file is one line."""
+    try:
+        return validate(config[key] if default is None else config.get(key) or default)
+    except (KeyError, TypeError, ValueError) as err:
+        raise EvaluationError(f"cannot resume: incomplete or edited run file (config.{key}: {err})".splitlines()[0],
+                              hint=_NEW_RUN) from err
 
 
 def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None,
               resume: Run | None = None) -> list[ScoredRun]:
     project = ctx.project
     shots = opts.shots if opts.shots is not None else list(ctx.cfg.shots)
+    model_cfg, prompt_cfg = project.model_config(), None
     if resume is not None:
-        if (resume.meta.get("eval") or {}).get("eval_key") != ctx.eval_key:
-            raise EvaluationError(f"run {resume.id} was started on another eval set or prompt than the current "
-                                  "configs; it cannot be resumed with them", hint="start a new run instead")
+        # the one resume policy: finished with the configs it recorded, while the model, weights,
+        # dataset and eval key are still the recorded ones (ctx was prepared from its configs)
+        check_inputs(resume, model_now=project.model_config_for(None).model_dump(mode="json"),
+                     eval_key=ctx.eval_key, new_run=_NEW_RUN)
+        recorded = resume.meta.get("config") or {}
         shots = [resume.meta["eval"]["shots"]]
-        recorded = (resume.meta.get("config") or {}).get("generation") or {}
-        opts.generation = GenerationSettings.model_validate(recorded)  # the settings it started with
-    inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit)
+        opts.generation = _recorded(recorded, "generation", GenerationSettings.model_validate, default={})
+        if isinstance(recorded.get("model"), dict):  # runs recorded before config.model: configs/model.yaml
+            model_cfg = _recorded(recorded, "model", ModelConfig.model_validate)
+        if ctx.prompt is not None:
+            prompt_cfg = _recorded(recorded, "prompt", PromptConfig.model_validate)
+    inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit, prompt_cfg=prompt_cfg,
+                                model_cfg=model_cfg)
     ladder = {k: inputs.build(k) for k in shots}
     for prompts in ladder.values():  # references for scoring come from the eval set, by id
         ids = {p.id for p in prompts}
         if ids != set(ctx.evalset.ids):
             raise EvaluationError("the prompt builder's example ids differ from the eval set's",
                                   hint="use the same id field in configs/prompt.yaml and configs/eval.yaml")
-    model_cfg = project.model_config()
     model_cfg = model_cfg.model_copy(update={"model": inputs.model_ref})
-    if resume is not None:
-        _check_same_model(resume, model_cfg, inputs.model_ref)
     settings = opts.generation or project.generation_config()
     cache = opts.model_cache if opts.model_cache is not None else {}
     key = (inputs.model_ref, model_cfg.revision, model_cfg.dtype, model_cfg.device)
@@ -345,13 +336,18 @@ def run_eval(project, opts: EvalOptions, *, on_run: Callable[[str], None] | None
             raise EvaluationError("--resume continues a run as it was started: no --predictions, --rescore or --shots")
         resume = _resumable(project, opts.resume)
         opts.limit = (resume.meta.get("dataset") or {}).get("limit")
-    ctx = prepare(project, limit=opts.limit)
-    group = (resume.meta.get("eval") or {}).get("group") if resume else \
-        stable_hash({"key": ctx.eval_key, "argv": opts.argv, "id": id(opts)}, 10)
-    if opts.predictions or opts.rescore:
-        scored = _from_file(ctx, opts, group)
-    else:
-        scored = _generate(ctx, opts, group, on_run, resume)
+    try:
+        ctx = prepare(project, limit=opts.limit, recorded=(resume.meta.get("config") or {}) if resume else None)
+        group = (resume.meta.get("eval") or {}).get("group") if resume else \
+            stable_hash({"key": ctx.eval_key, "argv": opts.argv, "id": id(opts)}, 10)
+        if opts.predictions or opts.rescore:
+            scored = _from_file(ctx, opts, group)
+        else:
+            scored = _generate(ctx, opts, group, on_run, resume)
+    except BaseException:
+        if resume is not None:
+            resume.release()  # refused or failed: free for a later resume (recording kept what was done)
+        raise
     docs = [(s.run.id, s.doc) for s in scored]
     targets = [best_for(t, docs) for t in project_targets(project, ctx.cfg)]
     for s in scored:

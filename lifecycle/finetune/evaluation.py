@@ -41,8 +41,7 @@ def generate_predictions(project, run, echo) -> Path:
     cfg = project.eval_config()
     inputs = load_prompt_inputs(project, data=project.path(cfg.dataset.path), limit=cfg.dataset.limit)
     loaded, tuned = _tuned_loaded(run, project)
-    prompts = inputs.build(0, tokenizer=loaded.tokenizer, context_window=loaded.context_window,
-                           encoder_decoder=loaded.encoder_decoder)
+    prompts = inputs.with_model(loaded).build(0)
     engine = Engine(loaded, baseline_settings(project), stop=inputs.cfg.stop)
     echo(f"evaluating the tuned model on {len(prompts)} examples ({cfg.dataset.path})")
     lines = [json.dumps(prediction_record(p, gen, p.id), ensure_ascii=False)

@@ -70,7 +70,8 @@ def tokenize_examples(records: list[dict], tokenizer, prompt_cfg, limits: Length
     model is asked without shots), chat template and budget policy included, so training sees the
     exact inference prompt; a target too long for the model is an error naming file:line."""
     from lifecycle.config.prompt import resolve_prompt_config
-    from lifecycle.prompting import build_prompts, format_target
+    from lifecycle.prompting import format_target
+    from lifecycle.prompting.project_inputs import PromptInputs
 
     cfg = resolve_prompt_config(prompt_cfg)
     plain = [_plain(r) for r in records]
@@ -89,8 +90,8 @@ def tokenize_examples(records: list[dict], tokenizer, prompt_cfg, limits: Length
                                 f"labels are {reserve} tokens; with a prompt they cannot fit the model's "
                                 f"{limits.source}-token context"),
                         hint="set data.max_target_tokens in configs/finetune.yaml to cut long answers")
-    prompts = build_prompts(plain, cfg, tokenizer, k=0, context_window=limits.source, reserve_tokens=reserve,
-                            encoder_decoder=encoder_decoder)
+    prompts = PromptInputs.of(cfg, plain, tokenizer, context_window=limits.source, encoder_decoder=encoder_decoder,
+                              reserve_tokens=reserve, data_path=path).build(0)
     features = []
     for p, tgt in zip(prompts, targets):
         src = tokenizer(p.text, **p.encode_kwargs)["input_ids"]

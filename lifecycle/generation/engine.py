@@ -6,7 +6,9 @@
 Prompts are tokenized once, sorted by length and grouped by a token budget; each batch runs one
 `model.generate` under `torch.inference_mode`; results go back to input order. Greedy outputs are
 the same as generating one example at a time (left padding for decoder-only models, attention masks
-everywhere). A CUDA out-of-memory halves the batch and retries.
+everywhere). A CUDA out-of-memory halves the batch and retries. On CPU the batch runs the fast
+paths of fast_paths.py (prompts prefilled apart into a static cache, the vocabulary projection in
+slices): measured, and checked to leave the outputs as they were.
 
 Stop sequences end a row early through a StoppingCriteria that also records where each row really
 finished (see stopping.py); under beam search they only cut the text afterwards."""
@@ -198,6 +200,7 @@ class Engine:
         import torch
         from transformers import StoppingCriteriaList
 
+        from lifecycle.generation.fast_paths import chunked_output_head, decoding_config, prefill_apart, prefills_apart
         from lifecycle.generation.numerics import MIN_ROWS, invariant_attention
         from lifecycle.generation.stopping import FinishRecorder
 
@@ -226,17 +229,24 @@ class Engine:
             torch.manual_seed(seed)
         keys = [it.key for it in part] + [None] * (len(rows) - len(part))  # None: a padding row
         streamer = self.streamer_factory(keys) if self.streamer_factory and beams == 1 else None
-        with torch.inference_mode(), invariant_attention(model, self.batch_invariant):
+        cpu = self.loaded.device.type == "cpu"
+        with torch.inference_mode(), invariant_attention(model, self.batch_invariant) as invariant, \
+                chunked_output_head(model, cpu):
+            config = decoding_config(self.generation_config, self.loaded, beams, invariant)  # fast_paths.py
             if self.loaded.encoder_decoder and tok.padding_side == "right":
                 # The encoder runs once per input, so padding there is pure waste: encode apart,
                 # then decode the whole batch (where batching pays) at once.
                 out = model.generate(encoder_outputs=self._encode(input_ids, attention), attention_mask=attention,
-                                     generation_config=self.generation_config, stopping_criteria=criteria,
-                                     streamer=streamer)
+                                     generation_config=config, stopping_criteria=criteria, streamer=streamer)
             else:
-                out = model.generate(input_ids=input_ids, attention_mask=attention,
-                                     generation_config=self.generation_config, stopping_criteria=criteria,
-                                     streamer=streamer)
+                cache = None
+                if prefills_apart(config):  # prefill apart, decode together (as the encoder above)
+                    cache = prefill_apart(model, [it.ids for it in rows], self.settings.max_new_tokens)
+                if cache is not None:
+                    config = self.generation_config  # the cache is given: no cache_implementation with it
+                out = model.generate(input_ids=input_ids, attention_mask=attention, generation_config=config,
+                                     stopping_criteria=criteria, streamer=streamer,
+                                     **({"cache": cache} if cache is not None else {}))
         out = out[:, start:].tolist()
         gens = []
         for row, (item, seq) in enumerate(zip(part, out)):

@@ -1,8 +1,9 @@
 """What `lifecycle generate` does, as a library: resolve the project's configs, load the model once,
 build the prompts for each K, and stream each K's predictions into its own run folder.
 
-A run's run.yaml keeps everything needed to finish it later (`resume_generate`): the resolved
-generation, prompt and model configs, the dataset path and its sha256, K and the limit."""
+A run's run.yaml keeps everything needed to finish it later (`resume_generate`, under the one
+resume policy of lifecycle.runs.resume): the resolved generation, prompt and model configs (and
+the --model given, if any), the dataset path and its sha256, K and the limit."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from lifecycle.config.generation import GenerationSettings
 from lifecycle.config.model import ModelConfig
 from lifecycle.config.prompt import PromptConfig
 from lifecycle.config.yaml_io import load_config
-from lifecycle.errors import DataError, RunError
+from lifecycle.artifacts import weights_hash
+from lifecycle.errors import RunError
 from lifecycle.generation.engine import Engine
 from lifecycle.generation.runner import generate_to_run
 from lifecycle.loading import load_model_from_config
 from lifecycle.paths import safe_path
-from lifecycle.prompting import build_prompts, summarize_budget
+from lifecycle.prompting import summarize_budget
 from lifecycle.prompting.effective import effective_k as _effective_k
-from lifecycle.prompting.project_inputs import dataset_path, load_prompt_config, load_prompt_examples
+from lifecycle.prompting.project_inputs import PromptInputs, dataset_path, load_prompt_config, load_prompt_examples
 from lifecycle.hashing import file_sha256
+from lifecycle.runs.resume import check_inputs, open_for_resume
 from lifecycle.runs.store import Run, RunStore
 KIND = "generate"
 
@@ -55,6 +58,7 @@ class GenerateResult:
 
 @dataclass
 class _Plan:
+    model_option: str | None              # --model, resolved as model_config_for resolves it
     settings: GenerationSettings
     prompt_cfg: PromptConfig
     model_cfg: ModelConfig
@@ -85,8 +89,9 @@ def _plan(project, request: GenerateRequest) -> _Plan:
     data_path = safe_path(dataset_path(project, request.data)).resolve()  # a link out of the project is refused
     examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=request.limit)
     pool_path = _pool_path(prompt_cfg, project.root)
-    return _Plan(settings, prompt_cfg, project.model_config_for(request.model), data_path, request.limit,
-                 examples, pool, pool_path)
+    model_cfg = project.model_config_for(request.model)
+    return _Plan(model_cfg.model if request.model else None, settings, prompt_cfg, model_cfg, data_path,
+                 request.limit, examples, pool, pool_path)
 
 
 def _pool_path(prompt_cfg: PromptConfig, root: Path) -> Path | None:
@@ -96,10 +101,9 @@ def _pool_path(prompt_cfg: PromptConfig, root: Path) -> Path | None:
     return (p if p.is_absolute() else root / p).resolve()
 
 
-def _build_prompts(plan: _Plan, loaded, k: int):
-    return build_prompts(plan.examples, plan.prompt_cfg, loaded.tokenizer, k=k, context_window=loaded.context_window,
-                         reserve_tokens=plan.settings.max_new_tokens, pool=plan.pool,
-                         encoder_decoder=loaded.encoder_decoder)
+def _prompts_for(plan: _Plan, loaded, k: int):
+    return PromptInputs.for_model(loaded, plan.prompt_cfg, plan.examples, reserve_tokens=plan.settings.max_new_tokens,
+                                  pool=plan.pool, data_path=plan.data_path).build(k)
 
 
 def _run_config(plan: _Plan, k: int) -> dict:
@@ -109,6 +113,7 @@ def _run_config(plan: _Plan, k: int) -> dict:
         "generation": plan.settings.resolved().model_dump(mode="json"),
         "prompt": plan.prompt_cfg.model_dump(mode="json"),
         "model": plan.model_cfg.model_dump(mode="json"),
+        "model_option": plan.model_option,  # what a resume compares configs/model.yaml with
     }
 
 
@@ -118,14 +123,17 @@ def run_generate(project, request: GenerateRequest, *, progress: bool = False) -
     loaded = load_model_from_config(plan.model_cfg)
     engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
     ks = request.shots if request.shots is not None else [plan.prompt_cfg.shots.k]
-    prompts_by_k = {k: _build_prompts(plan, loaded, k) for k in ks}
+    prompts_by_k = {k: _prompts_for(plan, loaded, k) for k in ks}
     dataset = {"path": str(plan.data_path), "sha256": file_sha256(plan.data_path), "examples": len(plan.examples)}
     if plan.pool_path is not None:
         dataset["shot_pool"] = {"path": str(plan.pool_path), "sha256": file_sha256(plan.pool_path)}
+    model = loaded.describe()
+    if Path(plan.model_cfg.model).is_dir():  # a resume refuses other weights in the same folder
+        model["weights_sha256"] = weights_hash(plan.model_cfg.model)
     store = RunStore(project.runs_dir)
     results = []
     for k, prompts in prompts_by_k.items():
-        run = store.create(KIND, config=_run_config(plan, k), model=loaded.describe(), dataset=dataset,
+        run = store.create(KIND, config=_run_config(plan, k), model=model, dataset=dataset,
                            seed=plan.settings.seed,
                            extra={"shots": k, "generation_config": engine.generation_config.to_diff_dict()})
         results.append(_execute(engine, run, k, plan, prompts))
@@ -133,21 +141,26 @@ def run_generate(project, request: GenerateRequest, *, progress: bool = False) -
 
 
 def resume_generate(project, ref: str, *, progress: bool = False) -> GenerateResult:
-    """Finish an interrupted generate run with the settings in its run.yaml; done examples are skipped."""
-    run = RunStore(project.runs_dir).get(ref)
-    if run.kind != KIND:
-        raise RunError(f"run {run.id} is a '{run.kind}' run, not a '{KIND}' run",
-                       hint="resume it with the command that made it")
-    run.ensure_writable("resume it", hint="start a new run with `lifecycle generate`")
-    run.claim()  # one writer per run: a second `--resume` of it gets a one-line error
-    plan = _plan_from_run(project, run)
-    loaded = load_model_from_config(plan.model_cfg)
-    engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
-    k = int(run.meta["config"]["shots"])
-    return _execute(engine, run, k, plan, _build_prompts(plan, loaded, k))
+    """Finish an interrupted generate run with the configs in its run.yaml; done examples are skipped.
+    The one resume policy (lifecycle.runs.resume): a complete run or changed inputs are refused."""
+    run = open_for_resume(project.runs_dir, ref, kind=KIND, what="a 'generate' run", new_run=_NEW_RUN)
+    try:
+        plan = _plan_from_run(project, run)
+        loaded = load_model_from_config(plan.model_cfg)
+        engine = Engine(loaded, plan.settings, stop=plan.prompt_cfg.stop, progress=progress)
+        k = int(run.meta["config"]["shots"])
+        prompts = _prompts_for(plan, loaded, k)
+    except BaseException:
+        run.release()  # refused before writing: the run stays as it was, free for a later resume
+        raise
+    return _execute(engine, run, k, plan, prompts)
+
+
+_NEW_RUN = "start a new run with `lifecycle generate`"
 
 
 def _plan_from_run(project, run: Run) -> _Plan:
+    """The plan run.yaml recorded, once its inputs (model, weights, dataset, shot pool) are checked."""
     meta = run.meta
     try:
         cfg = meta["config"]
@@ -155,17 +168,22 @@ def _plan_from_run(project, run: Run) -> _Plan:
         prompt_cfg = PromptConfig.model_validate(cfg["prompt"])
         model_cfg = ModelConfig.model_validate(cfg["model"])
         data_path = Path(meta["dataset"]["path"])
-        sha = meta["dataset"]["sha256"]
+        if not isinstance(meta["dataset"]["sha256"], str):  # what check_inputs compares the data with
+            raise TypeError("dataset.sha256 is not a string")
     except (KeyError, TypeError, ValueError) as err:
         raise RunError(f"{run.path / 'run.yaml'}: cannot resume: incomplete or edited run file ({err})".splitlines()[0],
-                       hint="start a new run with `lifecycle generate`") from err
-    if not data_path.is_file():
-        raise DataError(f"{data_path}: the dataset of run {run.id} is gone", hint="restore it, or start a new run")
-    if file_sha256(data_path) != sha:
-        raise RunError(f"the dataset {data_path} changed since run {run.id} started (sha256 differs); "
-                       "resuming would mix predictions of two datasets", hint="start a new run with `lifecycle generate`")
+                       hint=_NEW_RUN) from err
+    option = cfg["model_option"] if "model_option" in cfg else _old_model_option(meta, model_cfg)
+    check_inputs(run, model_now=project.model_config_for(option).model_dump(mode="json"), new_run=_NEW_RUN)
     examples, pool = load_prompt_examples(project, prompt_cfg, data_path, limit=cfg.get("limit"))
-    return _Plan(settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool, _pool_path(prompt_cfg, project.root))
+    return _Plan(option, settings, prompt_cfg, model_cfg, data_path, cfg.get("limit"), examples, pool,
+                 _pool_path(prompt_cfg, project.root))
+
+
+def _old_model_option(meta: dict, model_cfg: ModelConfig) -> str | None:
+    """Runs recorded before `config.model_option`: their command line says whether --model was given."""
+    argv = [str(a) for a in meta.get("command") or []]
+    return model_cfg.model if any(a == "--model" or a.startswith("--model=") for a in argv) else None
 
 
 def _execute(engine, run: Run, k: int, plan: _Plan, prompts: list) -> GenerateResult:

@@ -144,7 +144,6 @@ def quantize(project, opts: QuantizeOptions, *, echo=to_stderr):
     import torch
 
     from lifecycle.evaluation.compare import compare_runs
-    from lifecycle.prompting import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
     from lifecycle.runs.store import RunStore
 
@@ -158,8 +157,7 @@ def quantize(project, opts: QuantizeOptions, *, echo=to_stderr):
     loaded, source, source_sha = _source(project, opts.run)
     eval_path = project.path(project.eval_config().dataset.path)
     inputs = load_prompt_inputs(project, data=eval_path, limit=limit)
-    prompts = build_prompts(inputs.examples, inputs.cfg, loaded.tokenizer, k=0, context_window=loaded.context_window,
-                            reserve_tokens=inputs.reserve_tokens, encoder_decoder=loaded.encoder_decoder)
+    prompts = inputs.with_model(loaded).build(0)  # the model quantized (a tuned one with --run) is asked
     settings = project.generation_settings()
     recipe = {"method": "torch.ao.quantization.quantize_dynamic", "dtype": "qint8", "modules": ["torch.nn.Linear"],
               "bits": 8, "torch": str(torch.__version__)}

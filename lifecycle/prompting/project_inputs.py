@@ -5,7 +5,7 @@ Only the model's config and tokenizer are loaded (no weights), so this is fast f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +31,41 @@ class PromptInputs:
     encoder_decoder: bool
     reserve_tokens: int          # max_new_tokens; counts against the window for decoder-only models
 
+    @classmethod
+    def of(cls, cfg: PromptConfig, examples: list[dict], tokenizer, *, context_window: int, encoder_decoder: bool,
+           reserve_tokens: int = 0, pool: list[dict] | None = None, data_path: Path | None = None,
+           model_ref: str = "") -> PromptInputs:
+        """Inputs not read from the project's configs: the fine-tune data's examples and length
+        limit, or one chat request and its earlier turns (see `for_model`)."""
+        return cls(cfg, examples, data_path if data_path is not None else Path(), pool, tokenizer, model_ref,
+                   context_window, encoder_decoder, reserve_tokens)
+
+    @classmethod
+    def for_model(cls, loaded, cfg: PromptConfig, examples: list[dict], *, reserve_tokens: int,
+                  pool: list[dict] | None = None, data_path: Path | None = None) -> PromptInputs:
+        """Inputs for a loaded model (lifecycle.loading.LoadedModel): its tokenizer, window and architecture."""
+        return cls.of(cfg, examples, loaded.tokenizer, context_window=loaded.context_window,
+                      encoder_decoder=loaded.encoder_decoder, reserve_tokens=reserve_tokens, pool=pool,
+                      data_path=data_path, model_ref=str(loaded.ref))
+
+    def with_model(self, loaded) -> PromptInputs:
+        """These inputs with a loaded model's tokenizer, window and architecture standing in for the
+        config-only ones (the model actually asked may be a tuned or quantized one)."""
+        return replace(self, tokenizer=loaded.tokenizer, context_window=loaded.context_window,
+                       encoder_decoder=loaded.encoder_decoder)
+
     @property
     def limit(self) -> int:
         return self.context_window - (0 if self.encoder_decoder else self.reserve_tokens)
 
-    def build(self, k: int, *, examples: list[dict] | None = None, tokenizer=None, context_window: int | None = None,
-              encoder_decoder: bool | None = None, cfg: PromptConfig | None = None, pool: list[dict] | None = None):
+    def build(self, k: int, *, examples: list[dict] | None = None, pool: list[dict] | None = None):
         """The prompts for K shots: the one call every command makes (prompt render, generate, eval,
-        the fine-tune evaluation, serve bench, quantize). A loaded model's tokenizer and window may
-        stand in for the config-only ones; `examples` for a subset."""
-        return build_prompts(self.examples if examples is None else examples, cfg or self.cfg,
-                             tokenizer if tokenizer is not None else self.tokenizer, k=k,
-                             context_window=context_window if context_window is not None else self.context_window,
-                             reserve_tokens=self.reserve_tokens, pool=self.pool if pool is None else pool,
-                             encoder_decoder=self.encoder_decoder if encoder_decoder is None else encoder_decoder)
+        the fine-tune evaluation and training examples, serve chat and bench, quantize, RAG, align).
+        The only place that passes build_prompts its keywords; a loaded model stands in for the
+        config-only tokenizer and window through `with_model`; `examples` for a subset."""
+        return build_prompts(self.examples if examples is None else examples, self.cfg, self.tokenizer, k=k,
+                             context_window=self.context_window, reserve_tokens=self.reserve_tokens,
+                             pool=self.pool if pool is None else pool, encoder_decoder=self.encoder_decoder)
 
     def example(self, example_id: str | None) -> dict:
         """One example by id (the first when None); an unknown id names the closest ones."""
@@ -116,11 +137,14 @@ def _model_ref(project, model: str | None, model_cfg) -> str:
 
 def load_prompt_inputs(project, *, model: str | None = None, config: str | Path | None = None,
                        preset: str | None = None, data: str | Path | None = None,
-                       limit: int | None = None) -> PromptInputs:
-    cfg = load_prompt_config(project, config, preset)
+                       limit: int | None = None, prompt_cfg: PromptConfig | None = None,
+                       model_cfg=None) -> PromptInputs:
+    """The project's prompt inputs; `prompt_cfg` (resolved, as run.yaml records it) / `model_cfg`
+    (a ModelConfig) stand in for configs/prompt.yaml / configs/model.yaml (a resumed run's configs)."""
+    cfg = prompt_cfg if prompt_cfg is not None else load_prompt_config(project, config, preset)
     path = dataset_path(project, data)
     examples, pool = load_prompt_examples(project, cfg, path, limit=limit)
-    model_cfg = project.model_config()
+    model_cfg = model_cfg if model_cfg is not None else project.model_config()
     ref = _model_ref(project, model, model_cfg)
     revision = None if model else model_cfg.revision
     hf_config = load_model_config(ref, revision, model_cfg.trust_remote_code)

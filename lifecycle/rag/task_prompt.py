@@ -39,6 +39,4 @@ def render(cfg: PromptConfig, examples: list[dict], data_path: Path, loaded, set
     from lifecycle.prompting.project_inputs import PromptInputs
 
     reserve = 0 if loaded.encoder_decoder else settings.max_new_tokens
-    inputs = PromptInputs(cfg, examples, Path(data_path), None, loaded.tokenizer, str(loaded.ref),
-                          loaded.context_window, loaded.encoder_decoder, reserve)
-    return inputs.build(0)
+    return PromptInputs.for_model(loaded, cfg, examples, reserve_tokens=reserve, data_path=Path(data_path)).build(0)

@@ -194,6 +194,10 @@ class Run:
         atomic_write_text(self.path / RUN_FILE, dump_yaml(self._meta))
 
     def update_meta(self, **fields: Any) -> None:
+        """Add fields to run.yaml; a complete run is refused here, in the one place every writer goes
+        through (finished runs are immutable: what a gate or a report read stays what it read)."""
+        self._meta = None  # another Run object (or process) may have finished it since this one read it
+        self.ensure_writable(f"record {', '.join(sorted(fields))}")
         meta = dict(self.meta)
         meta.update(fields)
         self.write_meta(meta)

@@ -172,12 +172,10 @@ class BenchOptions:
 
 def bench_prompts(project, limit: int | None) -> tuple[list[tuple[str, str]], dict]:
     """The eval set's zero-shot prompts (exactly what `lifecycle generate` feeds the model)."""
-    from lifecycle.prompting import build_prompts
     from lifecycle.prompting.project_inputs import load_prompt_inputs
     from lifecycle.hashing import file_sha256
     inputs = load_prompt_inputs(project, limit=limit)
-    prompts = build_prompts(inputs.examples, inputs.cfg, inputs.tokenizer, k=0, context_window=inputs.context_window,
-                            reserve_tokens=inputs.reserve_tokens, encoder_decoder=inputs.encoder_decoder)
+    prompts = inputs.build(0)
     return [(p.id, p.text) for p in prompts], {"path": str(inputs.data_path), "sha256": file_sha256(inputs.data_path),
                                                "examples": len(prompts)}
 

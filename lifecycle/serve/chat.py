@@ -33,7 +33,7 @@ def render_messages(served, messages, tokenizer, *, max_tokens: int, rag=None) -
 
     With `rag`, the prompt gets the retrieved chunks that fit the model's window less max_tokens:
     a chat template gets them before the last user message; a prompt template fills its {context}."""
-    from lifecycle.prompting import build_prompts
+    from lifecycle.prompting.project_inputs import PromptInputs
     from lifecycle.prompting.chat import render_chat, uses_chat_template
     from lifecycle.prompt_template import template_fields
 
@@ -92,9 +92,10 @@ def render_messages(served, messages, tokenizer, *, max_tokens: int, rag=None) -
         if prepare is not None:  # the project's preprocess, as `generate` applies it
             example, *shots = prepare([example, *shots])
         shots_cfg = cfg.shots.model_copy(update={"k": len(shots), "selection": "first", "ids": [], "pool": None})
-        prompts = build_prompts([example], cfg.model_copy(update={"shots": shots_cfg}), tokenizer, k=len(shots),
-                                context_window=loaded.context_window, reserve_tokens=max_tokens,
-                                pool=shots or None, encoder_decoder=loaded.encoder_decoder)
+        inputs = PromptInputs.of(cfg.model_copy(update={"shots": shots_cfg}), [example], tokenizer,
+                                 context_window=loaded.context_window, encoder_decoder=loaded.encoder_decoder,
+                                 reserve_tokens=max_tokens, pool=shots or None)
+        prompts = inputs.build(len(shots))
     except PromptError as err:
         raise APIError(400, str(err), param="messages") from err
     return prompts[0].text, prompts[0].add_special_tokens, found

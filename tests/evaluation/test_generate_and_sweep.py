@@ -124,7 +124,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_examples(make_proje
     (run / "run.yaml").write_text(yaml.safe_dump(meta))
     assert meta["config"]["model"]["model"] == str(tiny_t5)  # what a resume loads again
 
-    # one resume rule: finished with what it recorded; another model in configs/model.yaml is refused
+    # one resume policy (lifecycle.runs.resume): finished with what it recorded; another model is refused
     model_yaml = project / "configs" / "model.yaml"
     original = model_yaml.read_text()
     model_yaml.write_text(original.replace("dtype: auto", "dtype: fp32"))

@@ -70,7 +70,7 @@ def test_resume_finishes_an_interrupted_run(make_project, cli, lively_t5):
     complete = {json.loads(x)["id"]: json.loads(x)["prediction"] for x in lines}
     # as if the process had been killed after two examples, in the middle of writing the third
     run.predictions_path.write_text(lines[0] + "\n" + lines[1] + "\n" + lines[2][:15], encoding="utf-8")
-    run.update_meta(status="interrupted")
+    run.write_meta({**run.meta, "status": "interrupted"})
     r = cli("generate", "--resume", run.id, "--show", "0", "--no-progress", cwd=root)
     assert r.returncode == 0, r.stderr
     assert "3 generated, 2 already done" in r.stdout

@@ -60,7 +60,7 @@ def test_predictions_symlink_is_never_read_or_written_through(cli, tmp_path, out
     code, _out, err = cli("generate", "--limit", "2", "--no-progress", "--show", "0", "--project", project)
     assert code == 0, err
     run = RunStore(project / "runs").list(kind="generate")[-1]
-    run.update_meta(status="interrupted")  # as a kill leaves it
+    run.write_meta({**run.meta, "status": "interrupted"})  # as a kill leaves it
     victim = outside / "victim.jsonl"
     victim.write_bytes(b'{"id": "s1", "prediction": "keep me"}\n{"id": "s2", "predic')  # no newline: "torn"
     before = victim.read_bytes()

@@ -300,3 +300,24 @@ def test_an_interrupt_inside_a_nested_run_marks_both_interrupted(tmp_path):
     assert caught.value.hint == "resume outer" and outer.id in str(caught.value)
     assert RunStore(tmp_path).get(inner.id).status == "interrupted"
     assert RunStore(tmp_path).get(outer.id).status == "interrupted"
+
+
+def test_a_finished_run_refuses_every_later_write_of_its_record(tmp_path):
+    """Finished runs are immutable at the store: run.yaml of a complete run is never rewritten, also
+    through a Run object that read the record while the run was still running."""
+    from lifecycle.errors import RunError
+    from lifecycle.runs.store import Run
+
+    store = RunStore(tmp_path / "runs")
+    run = store.create("eval", config={"shots": 0})
+    early = Run(run.path)
+    assert early.meta["status"] == "running"  # read before the run finished
+    run.update_meta(budget={"k": 0})
+    run.finish("complete", examples=3)
+    before = (run.path / "run.yaml").read_bytes()
+    with pytest.raises(RunError, match="never changed; cannot record targets"):
+        early.update_meta(targets=[])
+    with pytest.raises(RunError, match="never changed"):
+        run.finish("failed")
+    assert (run.path / "run.yaml").read_bytes() == before
+    assert Run(run.path).meta["examples"] == 3

@@ -1,0 +1,89 @@
+"""The engine's CPU fast paths (lifecycle/generation/fast_paths.py) change speed, never outputs:
+the vocabulary-sliced output projection gives bitwise the same logits, and prefill-apart + static
+cache decoding give the tokens the engine gives without them, on a model whose vocabulary is
+near-tied (every odd row the even one plus ~1e-6: last-bit rounding decides which token wins)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lifecycle.config.generation import GenerationSettings
+from lifecycle.generation import fast_paths
+from lifecycle.generation.engine import Engine
+
+
+def test_vocabulary_slices_give_bitwise_the_same_logits():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=20000, n_embd=64, n_layer=1, n_head=2, n_positions=64)).eval()
+    head = model.get_output_embeddings()
+    for rows in (1, 3, 4, 9):
+        ids = torch.randint(0, 20000, (rows, 7))
+        with torch.inference_mode():
+            plain = model(ids).logits
+            with fast_paths.chunked_output_head(model) as active:
+                assert active and "forward" in head.__dict__
+                sliced = model(ids).logits
+        assert torch.equal(plain, sliced), f"{rows} rows: logits differ"
+    assert "forward" not in head.__dict__  # the head is the plain Linear again
+
+
+def test_a_small_vocabulary_is_left_as_it_is(loaded_gpt2):
+    with fast_paths.chunked_output_head(loaded_gpt2.model) as active:
+        assert not active
+
+
+def _near_tie_gpt2(src, dst):
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+
+    shutil.copytree(src, dst)
+    model = AutoModelForCausalLM.from_pretrained(dst)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        head = model.get_output_embeddings().weight
+        pair = head[0::2][: head[1::2].shape[0]]
+        head[1::2] = pair + 1e-6 * torch.randn(pair.shape, generator=g) * pair.norm(dim=1, keepdim=True) / head.shape[1] ** 0.5
+    model.save_pretrained(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def near_tie_gpt2(lively_gpt2, tmp_path_factory):
+    from lifecycle.loading import load_model
+
+    return load_model(str(_near_tie_gpt2(lively_gpt2, tmp_path_factory.mktemp("near-tie") / "gpt2")))
+
+
+def test_the_static_cache_changes_no_token(near_tie_gpt2, prompts, monkeypatch):
+    """On near-tied vocabularies any change of rounding shows as another token: decoding with the
+    static cache (prompts prefilled together) gives exactly the dynamic cache's tokens."""
+    settings = GenerationSettings(max_new_tokens=16, min_new_tokens=16)
+    monkeypatch.setattr(fast_paths, "PREFILL_APART", False)
+    static = [g.token_ids for g in Engine(near_tie_gpt2, settings).generate(prompts)]
+    monkeypatch.setattr(fast_paths, "STATIC_CACHE", False)
+    assert [g.token_ids for g in Engine(near_tie_gpt2, settings).generate(prompts)] == static
+    assert len({tuple(t) for t in static}) > 1  # outputs depend on the input: rows cannot be mixed up unseen
+
+
+def test_prefilled_apart_a_prompt_gives_the_same_tokens_in_any_batch(near_tie_gpt2, prompts, monkeypatch):
+    """Prefill apart changes where a prompt's last token is computed (a decoding step, not the end of
+    its prefill), so on near ties its tokens may differ from the padded-prefill path's (neither is the
+    lone loop's: see numerics.py); what serve and generate need is that they do not depend on the
+    batch, one-token prompts (nothing to prefill) and padding rows included. Against the plain loop
+    the engine is compared on the lively model (test_engine.py) and on the benchmark (64/64)."""
+    settings = GenerationSettings(max_new_tokens=8, min_new_tokens=8)
+    calls = []
+    real = fast_paths.prefill_apart
+    monkeypatch.setattr(fast_paths, "prefill_apart", lambda *a, **k: calls.append(1) or real(*a, **k))
+    tok = near_tie_gpt2.tokenizer
+    one = next(text for text in (tok.decode([i]) for i in range(200, 400)) if len(tok(text)["input_ids"]) == 1)
+    batch = [one, prompts[1], prompts[3], one, *prompts[4:]]
+    together = Engine(near_tie_gpt2, settings).generate(batch)
+    assert calls, "the decoder-only batch should have been prefilled apart"
+    alone = [Engine(near_tie_gpt2, settings).generate([p])[0] for p in batch]
+    pairs = Engine(near_tie_gpt2, settings.model_copy(update={"max_batch_size": 2})).generate(batch)
+    assert [g.token_ids for g in together] == [g.token_ids for g in alone] == [g.token_ids for g in pairs]
