@@ -1,5 +1,5 @@
-"""CPU speed-ups of the engine, each measured (benchmarks/bench_generate.py --variants) and each
-keeping the engine's outputs the one-at-a-time loop's.
+"""CPU speed-ups of the engine, each measured (benchmarks/bench_generate.py --variants: what each
+buys) and each checked to leave the outputs as they were.
 
 - The output projection (hidden -> vocabulary logits) in slices of CHUNK vocabulary rows: MKL runs a
   (rows x d) @ (d x 50k) product about 2x faster as 1024-row slices at 4-64 rows (measured on this
@@ -12,10 +12,11 @@ keeping the engine's outputs the one-at-a-time loop's.
   attention (numerics.py) reads each row's real keys only, so the unused slots change nothing.
 - Prefill apart, decode together (`prefill_apart`, decoder-only, with the static cache): a
   left-padded prefill computes the padding too (64 DialogSum prompts: 54% of its tokens), and the
-  prefill is where the compute is. Each prompt but its last token runs alone, exactly as the loop
-  runs it; the last token is the first batched decoding step. That step's attention is a one-query
-  call where the loop's is the last row of its prompt-long call: the outputs are checked against the
-  loop (bench: 64/64 identical; tests: near-tied vocabularies, tests/generation/test_fast_paths.py).
+  prefill is where the compute is. Each prompt but its last token runs alone and unpadded, as the
+  loop runs it; the last token is the first batched decoding step. That step's attention is a
+  one-query call where the loop's is the last row of its prompt-long call, so the outputs are
+  checked: identical to the loop's on the benchmark (64/64, GPT-2 shape) and on the test models, and
+  on a near-tied vocabulary the same in every batch (tests/generation/test_fast_paths.py).
 
 Only on CPU: GPU kernels have their own blocking, and nothing here was measured there."""
 
@@ -50,8 +51,8 @@ def chunked_output_head(model, enabled: bool = True):
     import torch
 
     head = model.get_output_embeddings() if enabled and HEAD_CHUNKS else None
-    if not isinstance(head, torch.nn.Linear) or type(head) is not torch.nn.Linear or head.out_features < MIN_VOCAB \
-            or "forward" in head.__dict__:  # a quantized or hooked head: left as it is
+    if type(head) is not torch.nn.Linear or head.out_features < MIN_VOCAB \
+            or "forward" in head.__dict__:  # a quantized, adapted or hooked head: left as it is
         yield False
         return
     head.forward = _chunked_linear(head)
@@ -85,7 +86,7 @@ def prefill_apart(model, rows: list[list[int]], max_new_tokens: int):
 
     A left-padded batch spends its prefill on padding (64 DialogSum prompts: 54% of the tokens) and
     prefill is where the compute is. Here each prompt (minus its last token) runs alone at its own
-    length, exactly as the one-at-a-time loop runs it, and its keys and values are placed
+    length, as the one-at-a-time loop runs it, and its keys and values are placed
     right-aligned in one static cache; `generate` then starts from the last prompt token of every row
     (rows end together under left padding), so decoding is batched as before. Returns the cache
     (pass it as `cache=` with the full left-padded input ids), or None where the model takes no cache

@@ -20,6 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from lifecycle.artifacts import weights_hash
+from lifecycle.data import DataNotFound, resolve_source, source_sha256
 from lifecycle.errors import DataError, RunError
 from lifecycle.runs.store import Run, RunStore
 
@@ -97,8 +99,6 @@ def _check_model(run: Run, now: dict) -> None:
     sha = (run.meta.get("model") or {}).get("weights_sha256")
     folder = now.get("model")
     if sha and folder and Path(str(folder)).is_dir():
-        from lifecycle.artifacts import weights_hash
-
         if weights_hash(folder) != sha:
             raise RunError(f"the weights in {folder} changed since run {run.id} started (sha256 differs): "
                            "resuming would mix two models' predictions in one run", hint="start a new run instead")
@@ -109,8 +109,6 @@ def _check_data(run: Run, path, sha, what: str, new_run: str) -> None:
     (the eval key covers the rows read)."""
     if not path or not sha:
         return
-    from lifecycle.data import DataNotFound, resolve_source, source_sha256
-
     try:
         source = resolve_source(path)
     except DataNotFound:
