@@ -102,6 +102,43 @@ def eosy_gpt2(tiny_gpt2, tmp_path_factory) -> Path:
     return _lively(tiny_gpt2, tmp_path_factory.mktemp("lively") / "gpt2-eos", eos_boost=3.0)
 
 
+def _near_tie(src: Path, dst: Path, eps: float = 1e-6) -> Path:
+    """A copy of a model whose every odd vocabulary row is the even row before it plus a ~1e-6 relative
+    part: whenever such a pair wins, last-bit rounding decides which token comes out."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    if dst.exists():
+        return dst
+    shutil.copytree(src, dst)
+    config = AutoConfig.from_pretrained(dst)
+    model = (AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM).from_pretrained(dst)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        head = model.get_output_embeddings().weight
+        pair = head[0::2][: head[1::2].shape[0]]
+        head[1::2] = pair + eps * torch.randn(pair.shape, generator=g) * pair.norm(dim=1, keepdim=True) / head.shape[1] ** 0.5
+    model.save_pretrained(dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def near_tie_model(lively_t5, lively_gpt2, tmp_path_factory):
+    """near_tie_model("t5" | "gpt2") -> the loaded near-tied copy of the lively model (built once)."""
+    from lifecycle.loading import load_model
+
+    built: dict = {}
+    root = tmp_path_factory.mktemp("near-tie")
+
+    def get(family: str):
+        if family not in built:
+            src = {"t5": lively_t5, "gpt2": lively_gpt2}[family]
+            built[family] = load_model(str(_near_tie(src, root / family)))
+        return built[family]
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def loaded_t5(lively_t5):
     from lifecycle.loading import load_model

@@ -8,41 +8,18 @@ On plain fp32 batching (batch_invariant off) that decision changed with batch co
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import pytest
-import torch
 
 from lifecycle.config.generation import GenerationSettings
 from lifecycle.generation.engine import Engine
 
 
-def _near_tie(src: Path, dst: Path, eps: float = 1e-6) -> Path:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
-
-    if dst.exists():
-        return dst
-    shutil.copytree(src, dst)
-    config = AutoConfig.from_pretrained(dst)
-    model = (AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM).from_pretrained(dst)
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        head = model.get_output_embeddings().weight
-        pair = head[0::2][: head[1::2].shape[0]]
-        head[1::2] = pair + eps * torch.randn(pair.shape, generator=g) * pair.norm(dim=1, keepdim=True) / head.shape[1] ** 0.5
-    model.save_pretrained(dst)
-    return dst
-
-
 @pytest.fixture(scope="module", params=["t5", "gpt2"])
-def near_tie(request, lively_t5, lively_gpt2, tmp_path_factory):
-    from lifecycle.loading import load_model
-
-    src = {"t5": lively_t5, "gpt2": lively_gpt2}[request.param]
-    return load_model(str(_near_tie(src, tmp_path_factory.mktemp("near-tie") / request.param)))
+def near_tie(request, near_tie_model):
+    return near_tie_model(request.param)
 
 
 def _compositions(target: str, others: list[str]) -> list[list[str]]:

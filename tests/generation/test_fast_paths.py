@@ -35,27 +35,9 @@ def test_a_small_vocabulary_is_left_as_it_is(loaded_gpt2):
         assert not active
 
 
-def _near_tie_gpt2(src, dst):
-    import shutil
-
-    from transformers import AutoModelForCausalLM
-
-    shutil.copytree(src, dst)
-    model = AutoModelForCausalLM.from_pretrained(dst)
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        head = model.get_output_embeddings().weight
-        pair = head[0::2][: head[1::2].shape[0]]
-        head[1::2] = pair + 1e-6 * torch.randn(pair.shape, generator=g) * pair.norm(dim=1, keepdim=True) / head.shape[1] ** 0.5
-    model.save_pretrained(dst)
-    return dst
-
-
 @pytest.fixture(scope="module")
-def near_tie_gpt2(lively_gpt2, tmp_path_factory):
-    from lifecycle.loading import load_model
-
-    return load_model(str(_near_tie_gpt2(lively_gpt2, tmp_path_factory.mktemp("near-tie") / "gpt2")))
+def near_tie_gpt2(near_tie_model):
+    return near_tie_model("gpt2")
 
 
 def test_the_static_cache_changes_no_token(near_tie_gpt2, prompts, monkeypatch):
