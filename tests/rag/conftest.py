@@ -16,6 +16,23 @@ def rag_project(make_project):
 
 
 @pytest.fixture
+def indexed_project(make_project, setup_of):
+    """indexed_project(model) -> a question-answering project with the sample docs, indexed."""
+    def make(model):
+        from lifecycle.project import Project
+        from lifecycle.rag.index import build_index
+        from lifecycle.rag.project import install_samples, rag_setup
+
+        root = make_project("question_answering", model=model)
+        install_samples(rag_setup(Project(root)))
+        s = setup_of(root)
+        build_index(s.docs_dir, s.index_dir, s.cfg, tokenizer_ref=s.tokenizer_ref())
+        return root
+
+    return make
+
+
+@pytest.fixture
 def setup_of():
     def get(root, **updates):
         from lifecycle.project import Project

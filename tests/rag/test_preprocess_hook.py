@@ -24,22 +24,10 @@ def add_hook(root, spec="demo_project.prompts:prepare"):
     (root / "configs" / "prompt.yaml").write_text(yaml.safe_dump(pr, sort_keys=False))
 
 
-def _indexed(make_project, model, setup_of):
-    from lifecycle.project import Project
-    from lifecycle.rag.index import build_index
-    from lifecycle.rag.project import install_samples, rag_setup
-
-    root = make_project("question_answering", model=model)
-    install_samples(rag_setup(Project(root)))
-    s = setup_of(root)
-    build_index(s.docs_dir, s.index_dir, s.cfg, tokenizer_ref=s.tokenizer_ref())
-    return root
-
-
-def test_rag_eval_prompts_go_through_the_preprocess_hook(make_project, tiny_t5, setup_of):
+def test_rag_eval_prompts_go_through_the_preprocess_hook(indexed_project, tiny_t5, setup_of):
     from lifecycle.rag.evaluate import run_rag_eval
 
-    root = _indexed(make_project, tiny_t5, setup_of)
+    root = indexed_project(tiny_t5)
     before = run_rag_eval(setup_of(root), k=1, limit=2, samples=100, permutations=100)
     assert not any("PREPARED" in r["prompt"] for r in before.rag.read_predictions())
     add_hook(root)
@@ -57,10 +45,10 @@ def test_rag_eval_prompts_go_through_the_preprocess_hook(make_project, tiny_t5, 
         run_rag_eval(setup_of(root), k=1, limit=2, samples=100, permutations=100)
 
 
-def test_rag_generate_applies_the_hook_once(make_project, tiny_t5, setup_of, cli):
+def test_rag_generate_applies_the_hook_once(indexed_project, tiny_t5, cli):
     from lifecycle.runs.store import RunStore
 
-    root = _indexed(make_project, tiny_t5, setup_of)
+    root = indexed_project(tiny_t5)
     add_hook(root)
     code, _, err = cli("generate", "--rag", "--limit", "2", "--no-progress", "--show", "0", "--project", root)
     assert code == 0, err

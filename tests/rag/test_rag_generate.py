@@ -10,16 +10,8 @@ import pytest
 
 
 @pytest.fixture
-def indexed_qa(make_project, tiny_t5, setup_of):
-    from lifecycle.project import Project
-    from lifecycle.rag.index import build_index
-    from lifecycle.rag.project import install_samples, rag_setup
-
-    root = make_project("question_answering", model=tiny_t5)
-    install_samples(rag_setup(Project(root)))
-    s = setup_of(root)
-    build_index(s.docs_dir, s.index_dir, s.cfg, tokenizer_ref=s.tokenizer_ref())
-    return root
+def indexed_qa(indexed_project, tiny_t5):
+    return indexed_project(tiny_t5)
 
 
 def test_generate_and_eval_run_with_rag_record_the_chunks(indexed_qa, cli):

@@ -43,6 +43,20 @@ def _one_thread():
 
 
 @pytest.fixture(scope="session")
+def chat_gpt2(serve_gpt2, tmp_path_factory) -> Path:
+    """The serve GPT-2 with a chat template (messages go through it, not the prompt config)."""
+    from transformers import AutoTokenizer
+
+    model = tmp_path_factory.mktemp("serve-models") / "gpt2-chat"
+    shutil.copytree(serve_gpt2, model)
+    tok = AutoTokenizer.from_pretrained(model)
+    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    tok.save_pretrained(model)
+    return model
+
+
+@pytest.fixture(scope="session")
 def serve_t5(tiny_t5, tmp_path_factory) -> Path:
     return lively(tiny_t5, tmp_path_factory.mktemp("serve-models") / "t5")
 

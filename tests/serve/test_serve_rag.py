@@ -107,9 +107,7 @@ def test_serve_rag_refuses_a_stale_or_missing_index(indexed, make_project, serve
     assert res.returncode != 0 and "lifecycle rag index" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_a_chat_template_gets_the_context_in_the_last_user_turn(serve_gpt2, make_project, tmp_path):
-    import shutil
-
+def test_a_chat_template_gets_the_context_in_the_last_user_turn(chat_gpt2, make_project):
     from transformers import AutoTokenizer
 
     from lifecycle.config.serve import ServeConfig
@@ -124,12 +122,8 @@ def test_a_chat_template_gets_the_context_in_the_last_user_turn(serve_gpt2, make
     from lifecycle.serve.rag import ServeRag, completion_prompt
     from lifecycle.serve.server import ServerThread
 
-    model = tmp_path / "gpt2-chat"
-    shutil.copytree(serve_gpt2, model)
+    model = chat_gpt2
     tok = AutoTokenizer.from_pretrained(model)
-    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-                         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
-    tok.save_pretrained(model)
     root = make_project("question_answering", model=model, name="p-rag-chat")
     project = Project(root)
     setup = rag_setup(project)

@@ -180,19 +180,12 @@ def test_api_key_from_environment(serve_t5, make_project, start_server, monkeypa
     assert httpx.get(f"{url}/health").status_code == 200  # probes need no key
 
 
-def test_chat_template_of_the_tokenizer_is_used_when_it_has_one(serve_gpt2, make_project, start_server, tmp_path):
-    import shutil
-
+def test_chat_template_of_the_tokenizer_is_used_when_it_has_one(chat_gpt2, make_project, start_server):
     from openai import OpenAI
     from transformers import AutoTokenizer
 
-    model = tmp_path / "gpt2-chat"
-    shutil.copytree(serve_gpt2, model)
-    tok = AutoTokenizer.from_pretrained(model)
-    tok.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-                         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
-    tok.save_pretrained(model)
-    root = make_project("summarization", model=model, name="p-chat")
+    tok = AutoTokenizer.from_pretrained(chat_gpt2)
+    root = make_project("summarization", model=chat_gpt2, name="p-chat")
     (root / "configs" / "prompt.yaml").write_text((root / "configs" / "prompt.yaml").read_text()
                                                   + "system: You summarize.\n")
     url, served = start_server(root)
