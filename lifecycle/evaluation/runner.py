@@ -35,7 +35,7 @@ from lifecycle.loading import load_model_from_config
 from lifecycle.normalize import LABEL_NORMALIZATION, label_normalize
 from lifecycle.prompting.effective import effective_k
 from lifecycle.prompting.project_inputs import load_prompt_inputs
-from lifecycle.runs.resume import check_inputs, open_for_resume
+from lifecycle.runs.resume import check_inputs, open_for_resume, recorded as _recorded_config
 from lifecycle.runs.store import Run, RunStore, _current_user, utc_now
 from lifecycle.text_safety import MAX_NOTE_CHARS, printable
 
@@ -102,7 +102,8 @@ def _prompt_dict(project) -> dict | None:
 def prepare(project, *, limit: int | None = None, recorded: dict | None = None) -> _Context:
     """Everything scoring needs, from configs/eval.yaml and configs/prompt.yaml, or from `recorded`
     (a resumed run's run.yaml `config`: the eval config and prompt it started with)."""
-    cfg = project.eval_config() if recorded is None else _recorded(recorded, "eval", EvalConfig.model_validate)
+    cfg = project.eval_config() if recorded is None else \
+        _recorded_config(recorded, "eval", EvalConfig.model_validate, new_run=_NEW_RUN)
     if limit is not None:
         cfg = cfg.model_copy(update={"dataset": cfg.dataset.model_copy(update={"limit": limit})})
     register_project_metrics(project, cfg.metrics)  # `function:` metrics, from the project's src/
@@ -249,15 +250,6 @@ def _resumable(project, ref: str) -> Run:
                            accept=lambda run: (run.meta.get("eval") or {}).get("source") == "generated")
 
 
-def _recorded(config: dict, key: str, validate, default: dict | None = None):
-    """One recorded config of a resumed run, validated; an edited run file is one line."""
-    try:
-        return validate(config[key] if default is None else config.get(key) or default)
-    except (KeyError, TypeError, ValueError) as err:
-        raise EvaluationError(f"cannot resume: incomplete or edited run file (config.{key}: {err})".splitlines()[0],
-                              hint=_NEW_RUN) from err
-
-
 def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[str], None] | None,
               resume: Run | None = None) -> list[ScoredRun]:
     project = ctx.project
@@ -270,11 +262,12 @@ def _generate(ctx: _Context, opts: EvalOptions, group: str, on_run: Callable[[st
                      eval_key=ctx.eval_key, new_run=_NEW_RUN)
         recorded = resume.meta.get("config") or {}
         shots = [resume.meta["eval"]["shots"]]
-        opts.generation = _recorded(recorded, "generation", GenerationSettings.model_validate, default={})
+        opts.generation = _recorded_config(recorded, "generation", GenerationSettings.model_validate, default={},
+                                           new_run=_NEW_RUN)
         if isinstance(recorded.get("model"), dict):  # runs recorded before config.model: configs/model.yaml
-            model_cfg = _recorded(recorded, "model", ModelConfig.model_validate)
+            model_cfg = _recorded_config(recorded, "model", ModelConfig.model_validate, new_run=_NEW_RUN)
         if ctx.prompt is not None:
-            prompt_cfg = _recorded(recorded, "prompt", PromptConfig.model_validate)
+            prompt_cfg = _recorded_config(recorded, "prompt", PromptConfig.model_validate, new_run=_NEW_RUN)
     inputs = load_prompt_inputs(project, data=ctx.evalset.path, limit=ctx.evalset.limit, prompt_cfg=prompt_cfg,
                                 model_cfg=model_cfg)
     ladder = {k: inputs.build(k) for k in shots}

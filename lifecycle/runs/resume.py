@@ -56,14 +56,14 @@ def _refuse(run: Run, kind: str, what: str, new_run: str, accept) -> None:
         raise RunError(f"run {run.id} is already complete; finished runs are never changed", hint=new_run)
 
 
-def recorded_config(run: Run, *keys: str) -> dict:
-    """run.yaml `config`, which must hold `keys`; an edited or truncated run file is one line."""
-    cfg = run.meta.get("config")
-    missing = [k for k in keys if not isinstance(cfg, dict) or k not in cfg]
-    if missing:
-        raise RunError(f"{run.path / 'run.yaml'}: cannot resume: incomplete or edited run file "
-                       f"(config.{missing[0]} is missing)", hint="start a new run instead")
-    return cfg
+def recorded(config: dict, key: str, validate, *, default: dict | None = None, new_run: str):
+    """One config a resumed run recorded in run.yaml `config`, validated (`validate`, e.g. a pydantic
+    model's model_validate); missing (without a default) or edited into nonsense is one line."""
+    try:
+        return validate(config[key] if default is None else config.get(key) or default)
+    except (KeyError, TypeError, ValueError) as err:
+        raise RunError(f"cannot resume: incomplete or edited run file (config.{key}: {err})".splitlines()[0],
+                       hint=new_run) from err
 
 
 def check_inputs(run: Run, *, model_now: dict, eval_key: str | None = None, new_run: str) -> None:
