@@ -9,7 +9,7 @@ same work). Models have the exact shapes of google/flan-t5-small, google/flan-t5
 (random weights, a byte-level BPE tokenizer trained on the dialogues and filled to the real
 vocabulary size), built locally because no hub is reachable. All paths run in this process, one
 after the other: the loop, then each engine variant (--variants: `before` = batch_invariant off;
-`invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-fast-paths` =
+`invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-packed-cross`, `no-fast-paths` =
 the default with CPU fast paths (lifecycle/generation/fast_paths.py) off, to show what each buys). Prints examples/s, tokens/s, peak memory, the ratio to
 the loop, how many outputs are identical token for token to the loop's (exit 1 unless all are), and
 the fraction of the machine's measured matmul FLOP/s each reaches. The machine may be shared: only
@@ -152,8 +152,9 @@ def workload_flops(model, tokens_in: int, n: int, encoder_decoder: bool) -> floa
 #   no-*       the default with one CPU fast path (lifecycle/generation/fast_paths.py) off: what it buys
 VARIANTS = {"before": {"batch_invariant": False}, "invariant": {"batch_invariant": True},
             "no-head-chunks": {"HEAD_CHUNKS": False}, "no-prefill-apart": {"PREFILL_APART": False},
-            "no-static-cache": {"STATIC_CACHE": False},
-            "no-fast-paths": {"HEAD_CHUNKS": False, "PREFILL_APART": False, "STATIC_CACHE": False}}
+            "no-static-cache": {"STATIC_CACHE": False}, "no-packed-cross": {"PACKED_CROSS": False},
+            "no-fast-paths": {"HEAD_CHUNKS": False, "PREFILL_APART": False, "STATIC_CACHE": False,
+                              "PACKED_CROSS": False}}
 
 
 def run_engine(loaded, settings, prompts, attrs: dict, sync):

@@ -200,17 +200,18 @@ class Engine:
         import torch
         from transformers import StoppingCriteriaList
 
-        from lifecycle.generation.fast_paths import chunked_output_head, decoding_config, prefill_apart, prefills_apart
-        from lifecycle.generation.numerics import MIN_ROWS, invariant_attention
+        from lifecycle.generation.fast_paths import (chunked_output_head, decoding_config, packed_cross_projections,
+                                                     prefill_apart, prefills_apart)
+        from lifecycle.generation.numerics import batch_rows, invariant_attention
         from lifecycle.generation.stopping import FinishRecorder
 
         tok, model = self.loaded.tokenizer, self.loaded.model
         beams = self.settings.num_beams or 1
         rows = list(part)
-        if self.batch_invariant and len(rows) * beams < MIN_ROWS:
-            # Matmuls round a lone row (or 2-3 rows) differently from >= 4 rows: pad with copies of
-            # the last row, whose results are dropped (see numerics.py).
-            rows += [part[-1]] * (-(-MIN_ROWS // beams) - len(rows))
+        if self.batch_invariant:
+            # Matmuls round a lone row, and a few other small row counts, differently from larger
+            # batches: pad with copies of the last row, whose results are dropped (see numerics.py).
+            rows += [part[-1]] * (batch_rows(model, len(rows), beams) - len(rows))
         enc = tok.pad({"input_ids": [it.ids for it in rows]}, padding=True, return_tensors="pt")
         input_ids = enc["input_ids"].to(self.loaded.device)
         attention = enc["attention_mask"].to(self.loaded.device)
@@ -234,10 +235,12 @@ class Engine:
                 chunked_output_head(model, cpu):
             config = decoding_config(self.generation_config, self.loaded, beams, invariant)  # fast_paths.py
             if self.loaded.encoder_decoder and tok.padding_side == "right":
-                # The encoder runs once per input, so padding there is pure waste: encode apart,
+                # The encoder runs once per input: encode in groups of similar length (little padding),
                 # then decode the whole batch (where batching pays) at once.
-                out = model.generate(encoder_outputs=self._encode(input_ids, attention), attention_mask=attention,
-                                     generation_config=config, stopping_criteria=criteria, streamer=streamer)
+                encoded = self._encode(input_ids, attention, invariant)
+                with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu):
+                    out = model.generate(encoder_outputs=encoded, attention_mask=attention, generation_config=config,
+                                         stopping_criteria=criteria, streamer=streamer)
             else:
                 cache = None
                 if prefills_apart(config):  # prefill apart, decode together (as the encoder above)
@@ -256,41 +259,55 @@ class Engine:
         self.stats.batch_sizes.append(len(part))
         return gens
 
-    # Rows x width per encoder group when batch_invariant is off: small enough that a group holds
-    # inputs of similar length.
+    # Rows x width per encoder group: small enough that a group holds inputs of similar length.
     encoder_group_tokens = 2048
 
-    def _encode(self, input_ids, attention):
-        """Encoder outputs for a right-padded batch; rows are padded back with zeros (masked anyway).
+    def _encode(self, input_ids, attention, invariant: bool = False):
+        """Encoder outputs for a right-padded batch, zero at the padding (masked anyway).
 
-        Batch-invariant: every input is encoded alone at its own length, so its encoder states are
-        the same whatever batch it rides in (and no compute goes to padding). Otherwise inputs are
-        encoded in groups of similar length, each padded only to its own longest row."""
+        Inputs are encoded in groups of similar length, each padded only to its own longest row.
+        Batch-invariant, a group runs its attention row by row on each input's real tokens (`invariant`,
+        numerics.py), so an input gets the states it gets encoded alone; an input whose length is a
+        row count the matmuls round differently is encoded alone (it is its own reference). Without
+        the row-by-row attention every input is encoded alone."""
         import torch
         from transformers.modeling_outputs import BaseModelOutput
 
-        encoder = self.loaded.model.get_encoder()
+        from lifecycle.generation.numerics import batch_rows
+
+        model = self.loaded.model
+        encoder = model.get_encoder()
         lengths = attention.sum(dim=1).tolist()
-        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        same: dict[tuple, list[int]] = {}  # padding rows repeat a real row: encode each input once
+        for i, n in enumerate(lengths):
+            same.setdefault(tuple(input_ids[i, :n].tolist()), []).append(i)
+        firsts = sorted((rows[0] for rows in same.values()), key=lambda i: -lengths[i])
+        copies = {rows[0]: rows for rows in same.values()}
+
+        def alone(width: int) -> bool:
+            return self.batch_invariant and (not invariant or batch_rows(model, width) != width)
+
+        groups: list[list[int]] = []
+        for i in firsts:
+            last = groups[-1] if groups else None
+            width = lengths[last[0]] if last else 0
+            if last and not alone(lengths[i]) and not alone(width) and (len(last) + 1) * width <= self.encoder_group_tokens \
+                    and (not self.batch_invariant or batch_rows(model, (len(last) + 1) * width) == (len(last) + 1) * width):
+                last.append(i)
+            else:
+                groups.append([i])
         hidden = None
-        done: dict[tuple, Any] = {}  # padding rows repeat a real row: encode it once
-        start = 0
-        while start < len(order):
-            width = lengths[order[start]]
-            rows = 1 if self.batch_invariant else max(1, self.encoder_group_tokens // max(1, width))
-            group = order[start:start + rows]
-            start += len(group)
+        for group in groups:
+            width = lengths[group[0]]
             index = torch.tensor(group, device=input_ids.device)
-            key = tuple(input_ids[group[0], :width].tolist()) if len(group) == 1 else None
-            states = done.get(key) if key is not None else None
-            if states is None:
-                states = encoder(input_ids=input_ids[index, :width],
-                                 attention_mask=attention[index, :width]).last_hidden_state
-                if key is not None:
-                    done[key] = states
+            mask = attention[index, :width]
+            states = encoder(input_ids=input_ids[index, :width], attention_mask=mask).last_hidden_state
+            if len(group) > 1:
+                states = states.masked_fill(~mask.bool()[..., None], 0.0)
             if hidden is None:
                 hidden = states.new_zeros((input_ids.shape[0], input_ids.shape[1], states.shape[-1]))
-            hidden[index, :width] = states
+            for row, i in enumerate(group):
+                hidden[copies[i], :width] = states[row]
         return BaseModelOutput(last_hidden_state=hidden)
 
     def _finish(self, seq: list[int], recorder, row: int) -> tuple[int, str]:

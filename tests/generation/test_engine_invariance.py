@@ -43,6 +43,47 @@ def test_greedy_output_of_a_prompt_does_not_depend_on_its_batch(near_tie, prompt
     assert near_tie.model.config._attn_implementation == before  # the engine puts attention back
 
 
+@pytest.fixture
+def two_threads():
+    """2 threads, as CI and a 2-core machine run: MKL splits small batches between the threads there
+    (numerics.py), which one thread (this folder's default) never does."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_row_at_the_tail_of_a_small_batch_gets_its_large_batch_output(near_tie, prompts, two_threads):
+    # Measured on 2 threads: the last rows of 5-7 and 9-11 round as a lone row; the engine pads
+    # such batches up to a safe count.
+    alone = Engine(near_tie, GenerationSettings(max_new_tokens=24)).generate(prompts)
+    fill = (prompts * 12)[:11]
+    for target in prompts:
+        big = Engine(near_tie, GenerationSettings(max_new_tokens=24)).generate([*fill, target])[-1].token_ids
+        for n in (5, 6, 7, 9, 10, 11):
+            got = Engine(near_tie, GenerationSettings(max_new_tokens=24)).generate([*fill[:n - 1], target])
+            assert got[-1].token_ids == big, f"a batch of {n} rows changed the last row's output"
+    assert len({tuple(g.token_ids) for g in alone}) > 1
+
+
+def test_batch_rows_pads_only_to_counts_whose_rows_round_as_a_large_batch(loaded_t5, two_threads):
+    import torch
+    import torch.nn.functional as F
+
+    from lifecycle.generation.numerics import batch_rows
+
+    model = loaded_t5.model
+    x = torch.randn(200, model.config.d_model, generator=torch.Generator().manual_seed(3))
+    for lin in [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.in_features == x.shape[1]][:3]:
+        ref = F.linear(x, lin.weight)
+        for n in range(1, 40):
+            rows = batch_rows(model, n)
+            assert rows >= max(n, 4)
+            assert torch.equal(F.linear(x[:rows], lin.weight), ref[:rows]), f"{rows} rows (for {n}) round differently"
+
+
 @dataclass
 class _Request:  # the shape serve's jobs have: an id, a text and an optional cancel callback
     id: str
