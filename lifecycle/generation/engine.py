@@ -273,7 +273,7 @@ class Engine:
         import torch
         from transformers.modeling_outputs import BaseModelOutput
 
-        from lifecycle.generation.numerics import batch_rows
+        from lifecycle.generation.numerics import unsafe_rows
 
         model = self.loaded.model
         encoder = model.get_encoder()
@@ -284,15 +284,14 @@ class Engine:
         firsts = sorted((rows[0] for rows in same.values()), key=lambda i: -lengths[i])
         copies = {rows[0]: rows for rows in same.values()}
 
-        def alone(width: int) -> bool:
-            return self.batch_invariant and (not invariant or batch_rows(model, width) != width)
-
+        unsafe = unsafe_rows(model) if self.batch_invariant else frozenset()
+        alone = {i for i in firsts if self.batch_invariant and (not invariant or lengths[i] in unsafe)}
         groups: list[list[int]] = []
         for i in firsts:
             last = groups[-1] if groups else None
-            width = lengths[last[0]] if last else 0
-            if last and not alone(lengths[i]) and not alone(width) and (len(last) + 1) * width <= self.encoder_group_tokens \
-                    and (not self.batch_invariant or batch_rows(model, (len(last) + 1) * width) == (len(last) + 1) * width):
+            tokens = (len(last) + 1) * lengths[last[0]] if last else 0
+            if last and i not in alone and last[0] not in alone and tokens <= self.encoder_group_tokens \
+                    and tokens not in unsafe:
                 last.append(i)
             else:
                 groups.append([i])

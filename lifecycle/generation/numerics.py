@@ -82,10 +82,15 @@ def unsafe_row_counts(shapes: tuple[tuple[int, int], ...], dtype) -> frozenset[i
     return _unsafe[key]
 
 
-def batch_rows(model, n: int, per_row: int = 1, cap: int = 1024) -> int:
+def unsafe_rows(model, cap: int = 1024) -> frozenset[int]:
+    """The row counts at which some matmul of `model` rounds a row differently (unsafe_row_counts)."""
+    return unsafe_row_counts(_linear_shapes(model, cap), next(model.parameters()).dtype)
+
+
+def batch_rows(model, n: int, per_row: int = 1) -> int:
     """How many rows to run for `n` real ones (each `per_row` wide, e.g. beams) so that every row's
     matmuls round as in any other safe batch: the smallest count >= n that is safe."""
-    unsafe = unsafe_row_counts(_linear_shapes(model, cap), next(model.parameters()).dtype)
+    unsafe = unsafe_rows(model)
     rows = n
     while rows * per_row in unsafe:
         rows += 1

@@ -52,6 +52,34 @@ def test_encoder_groups_of_similar_length_give_the_same_outputs(loaded_t5, promp
     assert [g.token_ids for g in batched] == [g.token_ids for g in _one_at_a_time(loaded_t5, settings, prompts)]
 
 
+def test_inputs_encoded_in_a_padded_group_get_the_states_they_get_alone(near_tie_model, prompts):
+    """Batch-invariant, inputs of similar length share one encoder call (right-padded, attention row
+    by row): each input's states are bitwise those it gets encoded alone, zero after its length."""
+    import torch
+
+    from lifecycle.generation.numerics import invariant_attention
+
+    loaded = near_tie_model("t5")
+    tok, model = loaded.tokenizer, loaded.model
+    enc = tok.pad({"input_ids": [tok(p)["input_ids"] for p in prompts]}, padding=True, return_tensors="pt")
+    engine = Engine(loaded, GenerationSettings(max_new_tokens=4))
+    encoder = model.get_encoder()
+    calls = []
+    hook = encoder.register_forward_pre_hook(lambda module, args, kwargs: calls.append(kwargs["input_ids"].shape),
+                                             with_kwargs=True)
+    try:
+        with torch.inference_mode(), invariant_attention(model, True) as invariant:
+            grouped = engine._encode(enc["input_ids"], enc["attention_mask"], invariant).last_hidden_state
+    finally:
+        hook.remove()
+    assert invariant and any(shape[0] > 1 for shape in calls), f"no input shared an encoder call: {calls}"
+    with torch.inference_mode():
+        for i, n in enumerate(enc["attention_mask"].sum(1).tolist()):
+            alone = encoder(input_ids=enc["input_ids"][i:i + 1, :n]).last_hidden_state[0]
+            assert torch.equal(grouped[i, :n], alone), f"input {i} changed in its group"
+            assert not grouped[i, n:].any()
+
+
 def test_outputs_match_plain_transformers_generate(loaded, prompts):
     settings = GenerationSettings(max_new_tokens=10, min_new_tokens=10)
     gens = Engine(loaded, settings).generate(prompts)
