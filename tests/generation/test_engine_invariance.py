@@ -27,7 +27,7 @@ def _compositions(target: str, others: list[str]) -> list[list[str]]:
             [*others[::-1], target], [others[1], target, others[1], others[1], others[1]]]
 
 
-def test_greedy_output_of_a_prompt_does_not_depend_on_its_batch(near_tie, prompts):
+def test_greedy_output_of_a_prompt_does_not_depend_on_its_batch(near_tie, prompts, two_threads):
     # the prompt with the most varied output alone: the most steps where a near tie can decide
     alone = Engine(near_tie, GenerationSettings(max_new_tokens=24)).generate(prompts)
     target = prompts[max(range(len(prompts)), key=lambda i: len(set(alone[i].token_ids)))]
