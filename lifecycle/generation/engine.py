@@ -281,32 +281,31 @@ class Engine:
         same: dict[tuple, list[int]] = {}  # padding rows repeat a real row: encode each input once
         for i, n in enumerate(lengths):
             same.setdefault(tuple(input_ids[i, :n].tolist()), []).append(i)
-        firsts = sorted((rows[0] for rows in same.values()), key=lambda i: -lengths[i])
-        copies = {rows[0]: rows for rows in same.values()}
+        inputs = sorted(same.values(), key=lambda rows: -lengths[rows[0]])  # each: the rows holding it
 
         unsafe = unsafe_rows(model) if self.batch_invariant else frozenset()
-        alone = {i for i in firsts if self.batch_invariant and (not invariant or lengths[i] in unsafe)}
-        groups: list[list[int]] = []
-        for i in firsts:
+        alone = {rows[0] for rows in inputs if self.batch_invariant and (not invariant or lengths[rows[0]] in unsafe)}
+        groups: list[list[list[int]]] = []
+        for rows in inputs:
             last = groups[-1] if groups else None
-            tokens = (len(last) + 1) * lengths[last[0]] if last else 0
-            if last and i not in alone and last[0] not in alone and tokens <= self.encoder_group_tokens \
+            tokens = (len(last) + 1) * lengths[last[0][0]] if last else 0
+            if last and rows[0] not in alone and last[0][0] not in alone and tokens <= self.encoder_group_tokens \
                     and tokens not in unsafe:
-                last.append(i)
+                last.append(rows)
             else:
-                groups.append([i])
+                groups.append([rows])
         hidden = None
         for group in groups:
-            width = lengths[group[0]]
-            index = torch.tensor(group, device=input_ids.device)
+            width = lengths[group[0][0]]
+            index = torch.tensor([rows[0] for rows in group], device=input_ids.device)
             mask = attention[index, :width]
             states = encoder(input_ids=input_ids[index, :width], attention_mask=mask).last_hidden_state
             if len(group) > 1:
                 states = states.masked_fill(~mask.bool()[..., None], 0.0)
             if hidden is None:
                 hidden = states.new_zeros((input_ids.shape[0], input_ids.shape[1], states.shape[-1]))
-            for row, i in enumerate(group):
-                hidden[copies[i], :width] = states[row]
+            for row, rows in enumerate(group):
+                hidden[rows, :width] = states[row]
         return BaseModelOutput(last_hidden_state=hidden)
 
     def _finish(self, seq: list[int], recorder, row: int) -> tuple[int, str]:
