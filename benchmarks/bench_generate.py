@@ -9,7 +9,8 @@ same work). Models have the exact shapes of google/flan-t5-small, google/flan-t5
 (random weights, a byte-level BPE tokenizer trained on the dialogues and filled to the real
 vocabulary size), built locally because no hub is reachable. All paths run in this process, one
 after the other: the loop, then each engine variant (--variants: `before` = batch_invariant off;
-`invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-packed-cross`, `no-fast-paths` =
+`invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-packed-cross`, `no-split-products`,
+`no-heads-as-batch`, `no-fast-paths` =
 the default with CPU fast paths (lifecycle/generation/fast_paths.py) off, to show what each buys). Prints examples/s, tokens/s, peak memory, the ratio to
 the loop, how many outputs are identical token for token to the loop's (exit 1 unless all are), and
 the fraction of the machine's measured matmul FLOP/s each reaches. The machine may be shared: only
@@ -153,20 +154,22 @@ def workload_flops(model, tokens_in: int, n: int, encoder_decoder: bool) -> floa
 VARIANTS = {"before": {"batch_invariant": False}, "invariant": {"batch_invariant": True},
             "no-head-chunks": {"HEAD_CHUNKS": False}, "no-prefill-apart": {"PREFILL_APART": False},
             "no-static-cache": {"STATIC_CACHE": False}, "no-packed-cross": {"PACKED_CROSS": False},
+            "no-split-products": {"SPLIT_PRODUCTS": False}, "no-heads-as-batch": {"HEADS_AS_BATCH": False},
             "no-fast-paths": {"HEAD_CHUNKS": False, "PREFILL_APART": False, "STATIC_CACHE": False,
-                              "PACKED_CROSS": False}}
+                              "PACKED_CROSS": False, "SPLIT_PRODUCTS": False, "HEADS_AS_BATCH": False}}
 
 
 def run_engine(loaded, settings, prompts, attrs: dict, sync):
     from lifecycle.generation.engine import Engine
 
-    from lifecycle.generation import fast_paths
+    from lifecycle.generation import fast_paths, numerics
 
     engine = Engine(loaded, settings)
-    switches = {k: v for k, v in attrs.items() if k.isupper()}  # fast_paths module switches
-    saved = {k: getattr(fast_paths, k) for k in switches}
+    # module switches: fast_paths' (HEADS_AS_BATCH is numerics')
+    switches = {k: fast_paths if hasattr(fast_paths, k) else numerics for k in attrs if k.isupper()}
+    saved = {k: getattr(module, k) for k, module in switches.items()}
     for key, value in attrs.items():
-        setattr(fast_paths if key in switches else engine, key, value)
+        setattr(switches.get(key, engine), key, value)
     try:
         with PeakRSS() as mem:
             sync()
@@ -176,7 +179,7 @@ def run_engine(loaded, settings, prompts, attrs: dict, sync):
             seconds = time.perf_counter() - t
     finally:
         for key, value in saved.items():
-            setattr(fast_paths, key, value)
+            setattr(switches[key], key, value)
     return engine, gens, seconds, mem.mib()
 
 

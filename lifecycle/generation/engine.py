@@ -201,7 +201,7 @@ class Engine:
         from transformers import StoppingCriteriaList
 
         from lifecycle.generation.fast_paths import (chunked_output_head, decoding_config, packed_cross_projections,
-                                                     prefill_apart, prefills_apart)
+                                                     prefill_apart, prefills_apart, split_products)
         from lifecycle.generation.numerics import batch_rows, invariant_attention
         from lifecycle.generation.stopping import FinishRecorder
 
@@ -232,13 +232,13 @@ class Engine:
         streamer = self.streamer_factory(keys) if self.streamer_factory and beams == 1 else None
         cpu = self.loaded.device.type == "cpu"
         with torch.inference_mode(), invariant_attention(model, self.batch_invariant) as invariant, \
-                chunked_output_head(model, cpu):
+                chunked_output_head(model, cpu), split_products(model, cpu):
             config = decoding_config(self.generation_config, self.loaded, beams, invariant)  # fast_paths.py
             if self.loaded.encoder_decoder and tok.padding_side == "right":
                 # The encoder runs once per input: encode in groups of similar length (little padding),
                 # then decode the whole batch (where batching pays) at once.
                 encoded = self._encode(input_ids, attention, invariant)
-                with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu):
+                with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu, zero_padding=not invariant):
                     out = model.generate(encoder_outputs=encoded, attention_mask=attention, generation_config=config,
                                          stopping_criteria=criteria, streamer=streamer)
             else:

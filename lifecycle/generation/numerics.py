@@ -8,15 +8,20 @@ torch 2.13 + MKL, AVX2; the last-bit noise flips greedy argmaxes at near-ties):
    (gemv), another for 2-3 rows, and on 2 threads also the last rows of 5-7 and 9-11 (it splits small
    batches between the threads), while every larger count rounds every row the same way (measured:
    every count up to 13000 against 3000; 1 and 4 threads differ only at 1-3 rows). Which counts are
-   safe is probed once per thread count and weight shape (`batch_rows`); the engine pads a batch up
-   to the next safe count with copies of a real row.
+   safe is probed once per thread count and weight shape, each product run as the engine runs it
+   (fast_paths' split products, which give each thread all the rows and so round 5-7 and 9-11 rows
+   as a large batch: on 2 threads only 1-3 stay unsafe); the engine pads a batch up to the next safe
+   count with copies of a real row (`batch_rows`).
 2. Attention over padded keys: the softmax sum and the probabilities x values product reduce over the
    padded length, and kernels block that reduction by length (sdpa and eager alike). Attention over
    padded keys therefore runs row by row on the row's real keys only (padding sliced off): each row
    gets exactly the kernel call it would get alone without padding, whatever its batch, and so the
    same result as an unpadded one-at-a-time `generate` too. That is all attention: an encoder-decoder
    decoder's own rows are never padded, but on 2 threads the CPU kernel still rounds a batched call
-   differently with the batch size (measured: tiny T5, 4 vs 12 rows), so it runs row by row as well.
+   differently with the batch size (measured: tiny T5, 4 vs 12 rows), so it runs row by row as well,
+   or, where the thread count divides the heads, as one call with heads and rows swapped, which
+   hands each (row, head) to the thread its own call gives it (heads_as_batch_agrees: the kernel's
+   result for an item depends on the thread computing it).
    Where a mask is not one contiguous run of real keys per row (a layout this does
    not know), attention runs in float64 and is rounded back: the order-dependent error (~1e-16) then
    only shows where a value sits within that distance of an fp32 rounding boundary.
@@ -41,50 +46,115 @@ _last = threading.local()  # .mask, .spans: every layer of one forward shares th
 # False: float64 for all attention over padded keys, as before row by row (benchmarks/bench_engine.py
 # measures the two against each other)
 ROW_BY_ROW = True
+# Decoding steps whose rows hold the same keys (an encoder-decoder's decoder) run as one call with
+# heads as the batch (heads_as_batch_agrees); False: row by row (the bench measures the two)
+HEADS_AS_BATCH = True
 
 
-_unsafe: dict[tuple, frozenset[int]] = {}  # (threads, dtype, weight shapes) -> row counts that round differently
+_unsafe: dict[tuple, frozenset[int]] = {}  # (threads, dtype, products) -> row counts that round differently
+_agrees: dict[tuple, bool] = {}  # (threads, dtype, shapes) -> split products give the plain product's bits
 
 
-def _linear_shapes(model, cap: int) -> tuple[tuple[int, int], ...]:
-    """The distinct (in, out) shapes of the model's linear layers (GPT-2's Conv1D too, its weight
-    stored (in, out)), out capped at `cap` (the output head runs in slices of that many rows; a wider
-    product splits the same way along out)."""
+def _layer_shapes(model, cap: int) -> tuple[tuple[str, int, int, bool], ...]:
+    """The distinct products the model's linear layers run, as (kind, in, out, bias): "head" (the
+    output head as fast_paths.head_product), "linear" (an nn.Linear), "conv1d" (GPT-2's Conv1D: an
+    addmm with an (in, out) weight). Out is capped at `cap` except for the head (its slices are
+    probed as they run); a wider product splits the same way along out."""
     import torch
     from transformers.pytorch_utils import Conv1D
 
+    from lifecycle.generation import fast_paths
+
+    head = model.get_output_embeddings()
+    chunked = fast_paths.chunks_head(model, head)
     shapes = set()
     for m in model.modules():
-        if isinstance(m, torch.nn.Linear):
-            shapes.add((m.in_features, min(m.out_features, cap)))
+        if m is head and chunked:
+            shapes.add(("head", m.in_features, m.out_features, m.bias is not None))
+        elif isinstance(m, torch.nn.Linear):  # "other": not run through the split product (hooked, quantized, ...)
+            shapes.add(("linear" if fast_paths._plain(m) else "other", m.in_features, min(m.out_features, cap),
+                        m.bias is not None))
         elif isinstance(m, Conv1D):
-            shapes.add((m.weight.shape[0], min(m.weight.shape[1], cap)))
+            shapes.add(("conv1d", m.weight.shape[0], min(m.weight.shape[1], cap), True))
     return tuple(sorted(shapes))
 
 
-def unsafe_row_counts(shapes: tuple[tuple[int, int], ...], dtype) -> frozenset[int]:
-    """Row counts up to PROBE_ROWS at which some row of a matmul rounds differently from the same row
-    in a batch of 2 x PROBE_ROWS, for any of `shapes`, on this process's thread count. Measured, not
-    assumed: it depends on the BLAS, the CPU and the number of threads."""
+def _probe_product(kind: str, fan_in: int, fan_out: int, bias: bool, dtype, gen, split: bool):
+    """A function of x running the product of one layer shape the way the engine runs it, on random weights."""
     import torch
     import torch.nn.functional as F
 
+    from lifecycle.generation import fast_paths
+
+    if kind == "head":  # two slices and the remainder stand for all of them
+        fan_out = 2 * fast_paths.CHUNK + fan_out % fast_paths.CHUNK
+    w = torch.randn(fan_out, fan_in, generator=gen).to(dtype)
+    b = torch.randn(fan_out, generator=gen).to(dtype) if bias else None
+    if kind == "head":
+        return lambda x: fast_paths.head_product(x, w, b, split)
+    if kind == "conv1d":
+        wt = w.t().contiguous()
+        return lambda x: torch.addmm(b, x, wt)
+    if split and kind == "linear":
+        return lambda x: fast_paths.product(x, w, b, True)
+    return lambda x: F.linear(x, w, b)
+
+
+def split_agrees(model, cap: int = 4096) -> bool:
+    """Whether fast_paths.product's split products give bitwise the plain product's results for every
+    linear shape of `model` at the row counts where they split, on this process's thread count."""
+    import torch
+    import torch.nn.functional as F
+
+    from lifecycle.generation import fast_paths
+
+    dtype = next(model.parameters()).dtype
+    # the Linear layers, and the remainder of a head in vocabulary slices (it runs through product)
+    shapes = tuple(sh if sh[0] == "linear" else ("linear", sh[1], sh[2] % fast_paths.CHUNK, sh[3])
+                   for sh in _layer_shapes(model, cap)
+                   if sh[0] == "linear" or (sh[0] == "head" and sh[2] % fast_paths.CHUNK))
     key = (torch.get_num_threads(), str(dtype), shapes)
+    if key not in _agrees:
+        gen = torch.Generator().manual_seed(0)
+        ok = True
+        for _, fan_in, fan_out, bias in shapes:
+            w = torch.randn(fan_out, fan_in, generator=gen).to(dtype)
+            b = torch.randn(fan_out, generator=gen).to(dtype) if bias else None
+            x = torch.randn(fast_paths.SPLIT_MAX_ROWS + 1, fan_in, generator=gen).to(dtype)
+            ref = F.linear(x, w, b)  # past SPLIT_MAX_ROWS: the plain product
+            ok = ok and all(torch.equal(fast_paths.product(x[:m], w, b, True), ref[:m])
+                            for m in (MIN_ROWS, PROBE_ROWS, 2 * PROBE_ROWS, fast_paths.SPLIT_MAX_ROWS))
+        _agrees[key] = ok
+    return _agrees[key]
+
+
+def unsafe_row_counts(shapes: tuple[tuple[str, int, int, bool], ...], dtype, split: bool = False) -> frozenset[int]:
+    """Row counts up to PROBE_ROWS at which some row of a product rounds differently from the same row
+    in a batch of 2 x PROBE_ROWS, for any of `shapes` (see _layer_shapes) run as the engine runs them
+    (`split`: through fast_paths' split products), on this process's thread count. Measured, not
+    assumed: it depends on the BLAS, the CPU and the number of threads."""
+    import torch
+
+    key = (torch.get_num_threads(), str(dtype), shapes, split)
     if key not in _unsafe:
         gen = torch.Generator().manual_seed(0)
         bad = set(range(1, MIN_ROWS))
-        for fan_in, fan_out in shapes:
-            w = torch.randn(fan_out, fan_in, generator=gen).to(dtype)
+        for kind, fan_in, fan_out, bias in shapes:
+            run = _probe_product(kind, fan_in, fan_out, bias, dtype, gen, split)
             x = torch.randn(2 * PROBE_ROWS, fan_in, generator=gen).to(dtype)
-            ref = F.linear(x, w)
-            bad.update(m for m in range(MIN_ROWS, PROBE_ROWS + 1) if not torch.equal(F.linear(x[:m], w), ref[:m]))
+            ref = run(x)
+            bad.update(m for m in range(MIN_ROWS, PROBE_ROWS + 1) if not torch.equal(run(x[:m]), ref[:m]))
         _unsafe[key] = frozenset(bad)
     return _unsafe[key]
 
 
-def unsafe_rows(model, cap: int = 1024) -> frozenset[int]:
-    """The row counts at which some matmul of `model` rounds a row differently (unsafe_row_counts)."""
-    return unsafe_row_counts(_linear_shapes(model, cap), next(model.parameters()).dtype)
+def unsafe_rows(model, cap: int = 4096) -> frozenset[int]:
+    """The row counts at which some product of `model` rounds a row differently (unsafe_row_counts),
+    its layers run as the engine runs them on CPU."""
+    from lifecycle.generation import fast_paths
+
+    split = fast_paths.SPLIT_PRODUCTS and split_agrees(model)
+    return unsafe_row_counts(_layer_shapes(model, cap), next(model.parameters()).dtype, split)
 
 
 def batch_rows(model, n: int, per_row: int = 1) -> int:
@@ -137,6 +207,53 @@ def _spans(mask, rows: int) -> list[tuple[int, int]] | None:
     return spans
 
 
+_by_heads: dict[tuple, bool] = {}  # (threads, heads, head dim, dtype) -> heads_as_batch_agrees
+
+
+def heads_as_batch_agrees(heads: int, head_dim: int, dtype) -> bool:
+    """Whether one sdpa call over the rows with heads and rows swapped gives every row bitwise what
+    its own call gives. Measured here (torch 2.13, MKL): the CPU flash kernel hands its (row, head)
+    items to the threads in contiguous runs, and an item's result depends on the thread computing it
+    (an item on the second thread rounds otherwise, its buffer sitting elsewhere); a row's own call
+    gives thread t heads [t*H/T, (t+1)*H/T), and so does the swapped call, whatever the row count,
+    when the thread count divides the heads. Probed once per shape and thread count, not assumed."""
+    import torch
+    import torch.nn.functional as F
+
+    key = (torch.get_num_threads(), heads, head_dim, str(dtype))
+    if key not in _by_heads:
+        gen = torch.Generator().manual_seed(0)
+        ok = heads % torch.get_num_threads() == 0
+        for length in (1, 6, 40, 300):
+            if not ok:
+                break
+            q, k, v = (torch.randn(3, heads, n, head_dim, generator=gen).to(dtype) for n in (1, length, length))
+            bias = torch.randn(1, heads, 1, length, generator=gen).to(dtype)
+            for mask in (bias, None):
+                rows = torch.cat([F.scaled_dot_product_attention(q[r:r + 1], k[r:r + 1], v[r:r + 1], attn_mask=mask,
+                                                                 scale=1.0) for r in range(3)])
+                swapped = F.scaled_dot_product_attention(q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1),
+                                                         attn_mask=None if mask is None else mask.transpose(0, 1),
+                                                         scale=1.0)
+                ok = ok and torch.equal(swapped.transpose(0, 1), rows)
+        _by_heads[key] = ok
+    return _by_heads[key]
+
+
+def _heads_as_batch(module, query, key, value, bias, span, kwargs):
+    """One decoding step of self-attention over rows that all hold the same keys (span): a single
+    sdpa call with heads as the batch, bitwise each row's own call (heads_as_batch_agrees)."""
+    import torch.nn.functional as F
+
+    start, end = span
+    mask = None if bias is None else bias[:, :, :, start:end].contiguous()  # as sdpa_attention_forward makes it
+    out = F.scaled_dot_product_attention(
+        query.transpose(0, 1), key[:, :, start:end].transpose(0, 1), value[:, :, start:end].transpose(0, 1),
+        attn_mask=None if mask is None else mask.transpose(0, 1), dropout_p=kwargs.get("dropout", 0.0),
+        scale=kwargs.get("scaling"), is_causal=False)
+    return out.permute(1, 2, 0, 3).contiguous(), None  # (rows, 1 query, heads, head dim)
+
+
 def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
@@ -165,6 +282,11 @@ def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
             for (start, end), (q_from, _) in zip(spans, queries))) or (both and kv != q_len):
         return _fp64_sdpa(module, query, key, value, attention_mask, *args, **kwargs)
     bias = kwargs.pop("position_bias", None)
+    if not cross and not both and q_len == 1 and rows > 1 and len(set(spans)) == 1 and not args \
+            and key.shape[1] == query.shape[1] and getattr(module, "num_key_value_groups", 1) == 1 \
+            and (bias is None or bias.shape[2] == 1) and HEADS_AS_BATCH \
+            and heads_as_batch_agrees(query.shape[1], query.shape[3], query.dtype):
+        return _heads_as_batch(module, query, key, value, bias, spans[0], kwargs)
     out = None
     for row, ((start, end), (q_from, q_to)) in enumerate(zip(spans, queries)):
         if bias is not None:

@@ -122,17 +122,26 @@ def _near_tie(src: Path, dst: Path, eps: float = 1e-6) -> Path:
     return dst
 
 
+# Wide enough that all its products split between 2 threads (fast_paths.product: >= 128 outputs a thread).
+WIDE_T5 = {"d_model": 256, "d_kv": 64, "d_ff": 512, "num_heads": 4}
+
+
 @pytest.fixture(scope="session")
 def near_tie_model(lively_t5, lively_gpt2, tmp_path_factory):
-    """near_tie_model("t5" | "gpt2") -> the loaded near-tied copy of the lively model (built once)."""
+    """near_tie_model("t5" | "gpt2" | "t5-wide") -> the loaded near-tied copy of the lively model
+    (built once); "t5-wide": a lively t5 of the WIDE_T5 shape."""
     from lifecycle.loading import load_model
+    from lifecycle.testing import build_tiny_model
 
     built: dict = {}
     root = tmp_path_factory.mktemp("near-tie")
 
     def get(family: str):
         if family not in built:
-            src = {"t5": lively_t5, "gpt2": lively_gpt2}[family]
+            if family == "t5-wide":
+                src = _lively(build_tiny_model(root / "t5-wide-src", "t5", size=WIDE_T5), root / "t5-wide-lively")
+            else:
+                src = {"t5": lively_t5, "gpt2": lively_gpt2}[family]
             built[family] = load_model(str(_near_tie(src, root / family)))
         return built[family]
 

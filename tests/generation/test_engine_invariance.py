@@ -56,8 +56,42 @@ def two_threads():
 
 
 def test_a_row_at_the_tail_of_a_small_batch_gets_its_large_batch_output(near_tie, prompts, two_threads):
-    # Measured on 2 threads: the last rows of 5-7 and 9-11 round as a lone row; the engine pads
-    # such batches up to a safe count.
+    # Measured on 2 threads: the last rows of 5-7 and 9-11 of a plain product round as a lone row; the
+    # engine pads such batches up to a safe count.
+    _tail_rows_keep_their_output(near_tie, prompts)
+
+
+def test_split_products_keep_the_output_of_small_batches(near_tie_model, prompts, two_threads):
+    """A model wide enough that its products split between the threads (fast_paths.product): batches
+    of 5-7 and 9-11 then run unpadded, and a row at their tail still gets its large-batch output."""
+    from lifecycle.generation import fast_paths, numerics
+
+    model = near_tie_model("t5-wide")
+    assert numerics.split_agrees(model.model) and fast_paths.split_rows(5, 512) == 2
+    assert numerics.batch_rows(model.model, 5) == 5  # unpadded: the split products round 5 rows as 12
+    _tail_rows_keep_their_output(model, prompts)
+
+
+def test_decoder_steps_run_as_one_call_and_keep_the_row_by_row_tokens(near_tie_model, prompts, two_threads,
+                                                                     monkeypatch):
+    """Every row of an encoder-decoder's decoder holds the same keys: a decoding step runs its
+    self-attention as one call with heads as the batch (numerics.heads_as_batch_agrees), and the
+    tokens are those of one call per row, on a near-tied vocabulary where any other rounding shows."""
+    from lifecycle.generation import numerics
+
+    model = near_tie_model("t5")
+    settings = GenerationSettings(max_new_tokens=16, min_new_tokens=16)
+    calls = []
+    real = numerics._heads_as_batch
+    monkeypatch.setattr(numerics, "_heads_as_batch", lambda *a: calls.append(1) or real(*a))
+    together = [g.token_ids for g in Engine(model, settings).generate(prompts)]
+    assert calls, "the decoder's self-attention should have run as one call"
+    monkeypatch.setattr(numerics, "HEADS_AS_BATCH", False)
+    assert [g.token_ids for g in Engine(model, settings).generate(prompts)] == together
+    assert len({tuple(t) for t in together}) > 1
+
+
+def _tail_rows_keep_their_output(near_tie, prompts):
     alone = Engine(near_tie, GenerationSettings(max_new_tokens=24)).generate(prompts)
     fill = (prompts * 12)[:11]
     for target in prompts:
@@ -81,6 +115,7 @@ def test_batch_rows_pads_only_to_counts_whose_rows_round_as_a_large_batch(loaded
         for n in range(1, 40):
             rows = batch_rows(model, n)
             assert rows >= max(n, 4)
+            # this tiny model's products are too narrow to split: the engine runs them plain
             assert torch.equal(F.linear(x[:rows], lin.weight), ref[:rows]), f"{rows} rows (for {n}) round differently"
 
 

@@ -30,6 +30,49 @@ def test_vocabulary_slices_give_bitwise_the_same_logits():
     assert "forward" not in head.__dict__  # the head is the plain Linear again
 
 
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_split_products_round_every_row_as_the_plain_product_of_a_large_batch(two_threads):
+    """On 2 threads a product of few rows runs as one product per thread over half the outputs each:
+    every row (from 4 rows on; 1-3 round otherwise in any product) has the bits it has in a plain
+    product of 400 rows, with or without bias. Widths whose slices would sit off 64-byte alignment
+    (MKL rounds those otherwise) are not split."""
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    assert fast_paths.split_rows(64, 515) == fast_paths.split_rows(64, 528) == 1  # 257 or 264 a slice
+    for fan_in, fan_out, bias in ((64, 512, False), (96, 384, True), (64, 2048, False)):
+        w = torch.randn(fan_out, fan_in, generator=g)
+        b = torch.randn(fan_out, generator=g) if bias else None
+        x = torch.randn(400, fan_in, generator=g)
+        ref = F.linear(x, w, b)
+        assert fast_paths.split_rows(64, fan_out) == 2
+        for m in (*range(4, 40), 64, 100, 256):
+            got = fast_paths.product(x[:m], w, b, True)
+            assert torch.equal(got, ref[:m]), f"{fan_in}x{fan_out} {m} rows: the split product rounds otherwise"
+        assert torch.equal(fast_paths.product(x[:300], w, b, True), ref[:300])  # past SPLIT_MAX_ROWS: plain
+
+
+def test_the_head_in_vocabulary_slices_is_bitwise_one_product(two_threads):
+    """Slices of CHUNK vocabulary rows in one batched product, the remainder (384, as flan-t5's
+    32128) split between the threads: each row's logits are those of one plain product of many rows."""
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(2 * fast_paths.CHUNK + 384, 48, generator=g)
+    x = torch.randn(3, 9, 48, generator=g)
+    ref = F.linear(x.reshape(-1, 48), w)
+    for rows in (4, 5, 9, 27):
+        assert torch.equal(fast_paths.head_product(x.reshape(-1, 48)[:rows], w, split=True), ref[:rows]), rows
+    assert torch.equal(fast_paths.head_product(x, w, split=True), ref.view(3, 9, -1))
+
+
 def test_a_small_vocabulary_is_left_as_it_is(loaded_gpt2):
     with fast_paths.chunked_output_head(loaded_gpt2.model) as active:
         assert not active
