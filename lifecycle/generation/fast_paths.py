@@ -79,7 +79,6 @@ def product(x, weight, bias=None, split: bool | None = None):
     GFLOP/s). Each output is the same dot product either way; numerics.split_agrees checks that the
     bits agree with the plain product on this machine before the engine uses it. `split`: None
     splits inside split_products only (the thread's flag), True whenever split_rows says so."""
-    import torch
     import torch.nn.functional as F
 
     rows = x.numel() // x.shape[-1] if x.dim() else 0
@@ -88,12 +87,21 @@ def product(x, weight, bias=None, split: bool | None = None):
     parts = split_rows(rows, out_features) if split else 1
     if parts == 1 or not weight.is_contiguous() or x.dtype != weight.dtype or x.device.type != "cpu":
         return F.linear(x, weight, bias)
-    width = out_features // parts
-    flat = x.reshape(rows, fan_in)
-    many = flat.expand(parts, rows, fan_in)
-    slices = weight.view(parts, width, fan_in).transpose(1, 2)  # views: no weight is copied
-    out = torch.bmm(many, slices) if bias is None else torch.baddbmm(bias.view(parts, 1, width), many, slices)
-    return out.transpose(0, 1).reshape(*x.shape[:-1], out_features)
+    out = _over_slices(x.reshape(rows, fan_in), weight, bias, parts, out_features // parts)
+    return out.view(*x.shape[:-1], out_features)
+
+
+def _over_slices(flat, weight, bias, count: int, width: int):
+    """flat @ weight[:count * width].T (+ bias) as one batched product over `count` slices of `width`
+    output rows (views of the weight: nothing is copied), as a (rows, count * width) tensor."""
+    import torch
+
+    rows, fan_in = flat.shape
+    many = flat.expand(count, rows, fan_in)
+    slices = weight[:count * width].view(count, width, fan_in).transpose(1, 2)
+    out = torch.bmm(many, slices) if bias is None else \
+        torch.baddbmm(bias[:count * width].view(count, 1, width), many, slices)
+    return out.transpose(0, 1).reshape(rows, count * width)
 
 
 def head_product(x, weight, bias=None, split: bool | None = None):
@@ -104,11 +112,7 @@ def head_product(x, weight, bias=None, split: bool | None = None):
     vocab, fan_in = weight.shape
     n = vocab // CHUNK * CHUNK
     flat = x.reshape(-1, fan_in)
-    rows = flat.shape[0]
-    many = flat.expand(n // CHUNK, rows, fan_in)
-    slices = weight[:n].view(n // CHUNK, CHUNK, fan_in).transpose(1, 2)
-    out = torch.bmm(many, slices) if bias is None else torch.baddbmm(bias[:n].view(-1, 1, CHUNK), many, slices)
-    out = out.transpose(0, 1).reshape(rows, n)
+    out = _over_slices(flat, weight, bias, n // CHUNK, CHUNK)
     if n < vocab:
         out = torch.cat([out, product(flat, weight[n:], None if bias is None else bias[n:], split)], dim=1)
     return out.view(*x.shape[:-1], vocab)
@@ -250,17 +254,15 @@ def packed_cross_projections(model, hidden, attention, enabled: bool = True, zer
     if not (enabled and PACKED_CROSS) or not linears or bool(real.all()) or real.shape != hidden.shape[:2]:
         yield False
         return
-    gathered = []  # hidden[real], made at the first projection
+    tokens = hidden[real]  # gathered once for every layer's projections
 
     def packed(linear):
         def forward(x):
             if x is not hidden:
                 return product(x, linear.weight, linear.bias)
-            if not gathered:
-                gathered.append(x[real])
             shape = (*x.shape[:-1], linear.out_features)
             out = x.new_zeros(shape) if zero_padding else x.new_empty(shape)
-            out[real] = product(gathered[0], linear.weight, linear.bias)
+            out[real] = product(tokens, linear.weight, linear.bias)
             return out
         return forward
 

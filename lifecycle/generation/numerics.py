@@ -214,7 +214,8 @@ def heads_as_batch_agrees(heads: int, head_dim: int, dtype) -> bool:
     """Whether one sdpa call over the rows with heads and rows swapped gives every row bitwise what
     its own call gives. Measured here (torch 2.13, MKL): the CPU flash kernel hands its (row, head)
     items to the threads in contiguous runs, and an item's result depends on the thread computing it
-    (an item on the second thread rounds otherwise, its buffer sitting elsewhere); a row's own call
+    (items on the second thread round otherwise than on one thread; its scratch buffer sitting at
+    another offset is the likely cause, not verified); a row's own call
     gives thread t heads [t*H/T, (t+1)*H/T), and so does the swapped call, whatever the row count,
     when the thread count divides the heads. Probed once per shape and thread count, not assumed."""
     import torch
