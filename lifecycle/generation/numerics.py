@@ -57,9 +57,11 @@ _agrees: dict[tuple, bool] = {}  # (threads, dtype, shapes) -> split products gi
 
 def _layer_shapes(model, cap: int) -> tuple[tuple[str, int, int, bool], ...]:
     """The distinct products the model's linear layers run, as (kind, in, out, bias): "head" (the
-    output head as fast_paths.head_product), "linear" (an nn.Linear), "conv1d" (GPT-2's Conv1D: an
-    addmm with an (in, out) weight). Out is capped at `cap` except for the head (its slices are
-    probed as they run); a wider product splits the same way along out."""
+    output head as fast_paths.head_product), "linear" (an nn.Linear whose products split between the
+    threads, fast_paths.split_rows), "other" (any other nn.Linear: a plain product), "conv1d" (GPT-2's
+    Conv1D: an addmm with an (in, out) weight). Out is capped at `cap` except for the head (its slices
+    are probed as they run); a wider product splits the same way along out. Which kind a layer is
+    comes from its real width: capping it must not turn a plain product into a probed split one."""
     import torch
     from transformers.pytorch_utils import Conv1D
 
@@ -71,9 +73,9 @@ def _layer_shapes(model, cap: int) -> tuple[tuple[str, int, int, bool], ...]:
     for m in model.modules():
         if m is head and chunked:
             shapes.add(("head", m.in_features, m.out_features, m.bias is not None))
-        elif isinstance(m, torch.nn.Linear):  # "other": not run through the split product (hooked, quantized, ...)
-            shapes.add(("linear" if fast_paths._plain(m) else "other", m.in_features, min(m.out_features, cap),
-                        m.bias is not None))
+        elif isinstance(m, torch.nn.Linear):  # "other": runs plain (hooked, quantized, ..., or too narrow to split)
+            splits = fast_paths._plain(m) and fast_paths.split_rows(1, m.out_features) > 1
+            shapes.add(("linear" if splits else "other", m.in_features, min(m.out_features, cap), m.bias is not None))
         elif isinstance(m, Conv1D):
             shapes.add(("conv1d", m.weight.shape[0], min(m.weight.shape[1], cap), True))
     return tuple(sorted(shapes))
