@@ -8,7 +8,8 @@ Prompts are tokenized once, sorted by length and grouped by a token budget; each
 the same as generating one example at a time (left padding for decoder-only models, attention masks
 everywhere). A CUDA out-of-memory halves the batch and retries. On CPU the batch runs the fast
 paths of fast_paths.py (prompts prefilled apart into a static cache, the vocabulary projection in
-slices): measured, and checked to leave the outputs as they were.
+slices, split products, in-place elementwise work, a cross-attention cache that copies nothing):
+measured, and checked to leave the outputs as they were.
 
 Stop sequences end a row early through a StoppingCriteria that also records where each row really
 finished (see stopping.py); under beam search they only cut the text afterwards."""
@@ -200,8 +201,9 @@ class Engine:
         import torch
         from transformers import StoppingCriteriaList
 
-        from lifecycle.generation.fast_paths import (chunked_output_head, decoding_config, packed_cross_projections,
-                                                     prefill_apart, prefills_apart, split_products)
+        from lifecycle.generation.fast_paths import (chunked_output_head, decoding_config, inplace_elementwise,
+                                                     keeps_cross, packed_cross_projections, prefill_apart,
+                                                     prefills_apart, split_products)
         from lifecycle.generation.numerics import batch_rows, invariant_attention
         from lifecycle.generation.stopping import FinishRecorder
 
@@ -232,15 +234,20 @@ class Engine:
         streamer = self.streamer_factory(keys) if self.streamer_factory and beams == 1 else None
         cpu = self.loaded.device.type == "cpu"
         with torch.inference_mode(), invariant_attention(model, self.batch_invariant) as invariant, \
-                chunked_output_head(model, cpu), split_products(model, cpu):
+                chunked_output_head(model, cpu), split_products(model, cpu), inplace_elementwise(model, cpu):
             config = decoding_config(self.generation_config, self.loaded, beams, invariant)  # fast_paths.py
             if self.loaded.encoder_decoder and tok.padding_side == "right":
                 # The encoder runs once per input: encode in groups of similar length (little padding),
                 # then decode the whole batch (where batching pays) at once.
                 encoded = self._encode(input_ids, attention, invariant)
+                cache = {}
+                if keeps_cross(config, self.loaded, beams, invariant):
+                    from lifecycle.generation.cross_cache import kept_cross_cache
+
+                    cache = {"cache": kept_cross_cache(model)}
                 with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu, zero_padding=not invariant):
                     out = model.generate(encoder_outputs=encoded, attention_mask=attention, generation_config=config,
-                                         stopping_criteria=criteria, streamer=streamer)
+                                         stopping_criteria=criteria, streamer=streamer, **cache)
             else:
                 cache = None
                 if prefills_apart(config):  # prefill apart, decode together (as the encoder above)

@@ -30,7 +30,11 @@ torch 2.13 + MKL, AVX2; the last-bit noise flips greedy argmaxes at near-ties):
    cache every step (gpt2 shape, 8 rows: fp64 copies + fp64 sdpa were ~30% of the run).
 
    Encoder self-attention (bidirectional) runs the same way: each row's queries and keys are its real
-   tokens, so an input encoded in a right-padded group gets the states it gets encoded alone."""
+   tokens, so an input encoded in a right-padded group gets the states it gets encoded alone.
+
+   Row by row costs Python and copies a call: a one-query cross-attention step calls sdpa directly
+   over each row's key views, kept across steps (_cross_rows), and a position bias that every layer
+   shares (T5's) is cut into its contiguous per-row slices once for all layers (_bias_cut)."""
 
 from __future__ import annotations
 
@@ -49,6 +53,9 @@ ROW_BY_ROW = True
 # Decoding steps whose rows hold the same keys (an encoder-decoder's decoder) run as one call with
 # heads as the batch (heads_as_batch_agrees); False: row by row (the bench measures the two)
 HEADS_AS_BATCH = True
+# One-query cross-attention calls sdpa directly for each row, over key views kept across steps
+# (_cross_rows); False: through sdpa_attention_forward, views cut every step (the bench measures both)
+DIRECT_CROSS = True
 
 
 _unsafe: dict[tuple, frozenset[int]] = {}  # (threads, dtype, products) -> row counts that round differently
@@ -243,6 +250,76 @@ def heads_as_batch_agrees(heads: int, head_dim: int, dtype) -> bool:
     return _by_heads[key]
 
 
+_layouts: dict[tuple, bool] = {}  # (threads, heads, head dim, dtype) -> projected_layout_agrees
+
+
+def projected_layout_agrees(heads: int, head_dim: int, dtype) -> bool:
+    """Whether sdpa gives a row's one query bitwise the same result over keys and values in a
+    projection's layout ((1, keys, heads x head dim) seen as (1, heads, keys, head dim)) as over
+    contiguous copies (what transformers' cache holds after its concatenation, and so what the
+    one-at-a-time loop attends over). Measured equal here (1-1200 keys, with and without a bias);
+    probed once per shape and thread count, not assumed (cross_cache.py keeps the layout on it)."""
+    import torch
+    import torch.nn.functional as F
+
+    key = (torch.get_num_threads(), heads, head_dim, str(dtype))
+    if key not in _layouts:
+        gen = torch.Generator().manual_seed(0)
+        ok = True
+        for length in (1, 7, 40, 300, 600):
+            k, v = (torch.randn(1, length, heads * head_dim, generator=gen).to(dtype)
+                    .view(1, length, heads, head_dim).transpose(1, 2) for _ in range(2))
+            q = torch.randn(2, 1, heads * head_dim, generator=gen).to(dtype).view(2, 1, heads, head_dim).transpose(1, 2)
+            for mask, scale in ((torch.zeros(1, heads, 1, length, dtype=dtype), 1.0), (None, None)):  # T5's, BART's
+                for r in range(2):
+                    ok = ok and torch.equal(
+                        F.scaled_dot_product_attention(q[r:r + 1], k, v, attn_mask=mask, scale=scale),
+                        F.scaled_dot_product_attention(q[r:r + 1], k.contiguous(), v.contiguous(), attn_mask=mask,
+                                                       scale=scale))
+        _layouts[key] = ok
+    return _layouts[key]
+
+
+def _bias_cut(bias, row: int, q_from: int, q_to: int, start: int, end: int):
+    """A row's slice of a position bias, contiguous, as sdpa_attention_forward would copy it for the
+    row's call (given contiguous, it copies nothing): cut once per slice for every layer of a forward,
+    since T5 hands every layer the first one's bias (flan-t5-base's encoder: 768 copies of ~2 MB -> 64)."""
+    cuts = getattr(_last, "cuts", None)
+    if cuts is None:
+        cuts = _last.cuts = {}
+    kept = cuts.get(id(bias))
+    if kept is None or kept[0] is not bias:
+        if len(cuts) >= 2:  # a decoding step's self- and cross-attention biases alternate; older ones go
+            cuts.clear()
+        kept = cuts[id(bias)] = (bias, {})
+    r = row if bias.shape[0] > 1 else 0
+    where = (r, q_from, q_to, start, end)
+    if where not in kept[1]:
+        kept[1][where] = bias[r][None][:, :, q_from:q_to, start:end].contiguous()
+    return kept[1][where]
+
+
+def _cross_rows(module, query, key, value, bias, spans, kwargs):
+    """One decoding step of cross-attention, a call per row over the row's real keys: the call
+    sdpa_attention_forward makes for the row (the per-row path of _invariant_sdpa), made directly.
+    The rows' key and value views are kept on the module across steps (the encoder's keys do not
+    change), and the bias is cut once per span and step for all layers (_bias_cut). flan-t5-base
+    shape, 64 rows of ~200 keys: 22 -> 14-17 ms a layer, most of what is left the kernel's own time."""
+    import torch
+    import torch.nn.functional as F
+
+    kept = module.__dict__.get("_lifecycle_rows")
+    if kept is None or kept[0] is not key or kept[1] is not value or kept[2] != spans:
+        kept = (key, value, spans, [(key[r:r + 1, :, s:e], value[r:r + 1, :, s:e]) for r, (s, e) in enumerate(spans)])
+        module._lifecycle_rows = kept
+    # what create_position_bias_mask makes of the row's bias (no mask, not causal): a contiguous copy
+    masks = [None] * len(spans) if bias is None else [_bias_cut(bias, r, 0, 1, s, e) for r, (s, e) in enumerate(spans)]
+    dropout, scale = kwargs.get("dropout", 0.0), kwargs.get("scaling")
+    outs = [F.scaled_dot_product_attention(q, k, v, attn_mask=m, dropout_p=dropout, scale=scale, is_causal=False)
+            for q, (k, v), m in zip(query.split(1), kept[3], masks)]
+    return torch.cat(outs).transpose(1, 2).contiguous(), None  # (rows, 1 query, heads, head dim)
+
+
 def _heads_as_batch(module, query, key, value, bias, span, kwargs):
     """One decoding step of self-attention over rows that all hold the same keys (span): a single
     sdpa call with heads as the batch, bitwise each row's own call (heads_as_batch_agrees)."""
@@ -290,11 +367,14 @@ def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
             and (bias is None or bias.shape[2] == 1) and HEADS_AS_BATCH \
             and heads_as_batch_agrees(query.shape[1], query.shape[3], query.dtype):
         return _heads_as_batch(module, query, key, value, bias, spans[0], kwargs)
+    if cross and q_len == 1 and DIRECT_CROSS and not args and key.shape[1] == query.shape[1] \
+            and getattr(module, "num_key_value_groups", 1) == 1 and (bias is None or bias.shape[2] == 1) \
+            and not kwargs.get("softcap") and not kwargs.get("output_attentions"):
+        return _cross_rows(module, query, key, value, bias, spans, kwargs)
     out = None
     for row, ((start, end), (q_from, q_to)) in enumerate(zip(spans, queries)):
         if bias is not None:
-            b = bias[row if bias.shape[0] > 1 else 0][None]
-            kwargs["position_bias"] = b[:, :, q_from:q_to, start:end]
+            kwargs["position_bias"] = _bias_cut(bias, row, q_from, q_to, start, end)
         o, _ = sdpa_attention_forward(module, query[row:row + 1, :, q_from:q_to], key[row:row + 1, :, start:end],
                                       value[row:row + 1, :, start:end], None, *args, **kwargs)
         if out is None:  # sdpa returns (batch, queries, heads, head_dim); padded queries stay zero
@@ -340,4 +420,6 @@ def invariant_attention(model, enabled: bool = True):
         yield True
     finally:
         model.set_attn_implementation(previous)
-        _last.mask = _last.spans = None
+        _last.mask = _last.spans = _last.cuts = None
+        for module in model.modules():  # the key views _cross_rows kept: the encoder states are let go
+            module.__dict__.pop("_lifecycle_rows", None)

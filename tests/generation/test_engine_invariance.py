@@ -141,3 +141,29 @@ def test_a_cancelled_request_stops_its_row_and_leaves_the_others(loaded_t5, prom
     assert gens[1].token_ids == plain[1].token_ids[:3]
     assert [gens[0].token_ids, gens[2].token_ids] == [plain[0].token_ids, plain[2].token_ids]
     assert {g.stopped_by for g in (gens[0], gens[2])} == {"length"}
+
+
+def test_cross_attention_keeps_its_keys_and_calls_each_row_directly(near_tie_model, prompts, two_threads,
+                                                                    monkeypatch):
+    """Encoder-decoder decoding keeps the cross-attention keys as projected (no copy into the
+    cache) and calls each row's one-query attention directly over views kept across steps: the
+    tokens are those of the copied cache and the per-row path through transformers' sdpa wrapper."""
+    from lifecycle.generation import cross_cache, fast_paths, numerics
+
+    model = near_tie_model("t5")
+    settings = GenerationSettings(max_new_tokens=16, min_new_tokens=16)
+    kept, direct = [], []
+    update = cross_cache.KeptLayer.update
+    monkeypatch.setattr(cross_cache.KeptLayer, "update",
+                        lambda self, k, v, *a, **kw: kept.append(update(self, k, v, *a, **kw)[0] is k) or (self.keys, self.values))
+    rows = numerics._cross_rows
+    monkeypatch.setattr(numerics, "_cross_rows", lambda *a: direct.append(1) or rows(*a))
+    fast = [g.token_ids for g in Engine(model, settings).generate(prompts)]
+    assert kept and all(kept), "the cross-attention cache should hold the projections themselves"
+    assert len(direct) >= 16 * model.model.config.num_decoder_layers
+    monkeypatch.setattr(fast_paths, "KEPT_CROSS", False)
+    monkeypatch.setattr(numerics, "DIRECT_CROSS", False)
+    kept.clear()
+    assert [g.token_ids for g in Engine(model, settings).generate(prompts)] == fast
+    assert not kept
+    assert len({tuple(t) for t in fast}) > 1

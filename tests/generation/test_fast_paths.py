@@ -112,3 +112,29 @@ def test_prefilled_apart_a_prompt_gives_the_same_tokens_in_any_batch(near_tie_gp
     alone = [Engine(near_tie_gpt2, settings).generate([p])[0] for p in batch]
     pairs = Engine(near_tie_gpt2, settings.model_copy(update={"max_batch_size": 2})).generate(batch)
     assert [g.token_ids for g in together] == [g.token_ids for g in alone] == [g.token_ids for g in pairs]
+
+
+@pytest.mark.parametrize("scale", [3.0, 1e-3])  # 1e-3: the norm's epsilon is of the variance's size
+def test_inplace_elementwise_gives_the_bits_of_the_t5_modules(two_threads, scale):
+    """T5's gated-GELU feed-forward and RMS norm, run in place inside inplace_elementwise, give
+    bitwise what the modules' own forwards give, at every row count the engine runs (a lone row,
+    decoding steps, encoder groups), and run as before outside inference mode."""
+    from transformers import T5Config
+    from transformers.models.t5.modeling_t5 import T5DenseGatedActDense, T5LayerNorm
+
+    torch.manual_seed(0)
+    config = T5Config(d_model=64, d_ff=192, feed_forward_proj="gated-gelu", dropout_rate=0.0)
+    model = torch.nn.Sequential(T5LayerNorm(64), T5DenseGatedActDense(config)).eval()
+    with torch.no_grad():
+        model[0].weight.normal_()
+    for rows in (1, 3, 7, 64, 301):
+        x = torch.randn(2, rows, 64) * scale
+        with torch.inference_mode():
+            own = [m(x) for m in model]
+            with fast_paths.inplace_elementwise(model) as active:
+                assert active and all("forward" in m.__dict__ for m in model)
+                for m, out in zip(model, own):
+                    assert torch.equal(m(x), out), f"{type(m).__name__}, {rows} rows: differs"
+        with fast_paths.inplace_elementwise(model), torch.no_grad():  # autograd-visible: the modules' own code
+            assert torch.equal(model[1](x), own[1])
+    assert not any("forward" in m.__dict__ for m in model)
