@@ -362,14 +362,15 @@ def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
             for (start, end), (q_from, _) in zip(spans, queries))) or (both and kv != q_len):
         return _fp64_sdpa(module, query, key, value, attention_mask, *args, **kwargs)
     bias = kwargs.pop("position_bias", None)
-    if not cross and not both and q_len == 1 and rows > 1 and len(set(spans)) == 1 and not args \
-            and key.shape[1] == query.shape[1] and getattr(module, "num_key_value_groups", 1) == 1 \
-            and (bias is None or bias.shape[2] == 1) and HEADS_AS_BATCH \
+    # One query per row and nothing sdpa_attention_forward would do beyond its sdpa call (grouped
+    # heads, softcap, attention weights): the step can make that call itself
+    one_query = q_len == 1 and not args and key.shape[1] == query.shape[1] \
+        and getattr(module, "num_key_value_groups", 1) == 1 and (bias is None or bias.shape[2] == 1) \
+        and not kwargs.get("softcap") and not kwargs.get("output_attentions")
+    if one_query and not cross and not both and rows > 1 and len(set(spans)) == 1 and HEADS_AS_BATCH \
             and heads_as_batch_agrees(query.shape[1], query.shape[3], query.dtype):
         return _heads_as_batch(module, query, key, value, bias, spans[0], kwargs)
-    if cross and q_len == 1 and DIRECT_CROSS and not args and key.shape[1] == query.shape[1] \
-            and getattr(module, "num_key_value_groups", 1) == 1 and (bias is None or bias.shape[2] == 1) \
-            and not kwargs.get("softcap") and not kwargs.get("output_attentions"):
+    if one_query and cross and DIRECT_CROSS:
         return _cross_rows(module, query, key, value, bias, spans, kwargs)
     out = None
     for row, ((start, end), (q_from, q_to)) in enumerate(zip(spans, queries)):
