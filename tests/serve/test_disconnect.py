@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 import time
 
 import httpx
@@ -23,6 +22,16 @@ def _metric(url: str, name: str, **labels) -> float:
         if re.match(rf"lifecycle_serve_{name}(\{{{want}.*\}})? ", line):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def _post_raw(url: str, body: dict) -> socket.socket:
+    """Send a POST /v1/completions on a plain socket and leave it open: closing it is the disconnect."""
+    payload = json.dumps(body).encode()
+    host, port = url.split("//", 1)[1].split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+    return sock
 
 
 def _wait(cond, timeout: float = 20.0) -> bool:
@@ -49,18 +58,13 @@ def test_disconnecting_clients_free_their_slots(serve_t5, make_project, start_se
             assert resp.status_code == 200
             lines = resp.iter_lines()
             assert next(line for line in lines if line.startswith("data: "))  # A is generating
-            done_b = threading.Event()
-
-            def b():  # a non-streaming client that gives up (read timeout) while queued
-                try:
-                    httpx.post(f"{url}/v1/completions", json=body, timeout=httpx.Timeout(30, read=1.0))
-                except httpx.ReadTimeout:
-                    pass
-                done_b.set()
-
-            threading.Thread(target=b, daemon=True).start()
+            # B: a non-streaming client, queued behind A, that closes its connection while it waits.
+            # A raw socket closed once B is seen queued: no client timeout to race A's decode steps
+            # (a fixed 1 s read timeout let a fast machine finish A first, and B then ran)
+            sock = _post_raw(url, body)
             assert _wait(lambda: _metric(url, "queue_depth") == 1)
-            assert done_b.wait(10)
+            assert _metric(url, "running_requests") == 1  # A runs, B waits
+            sock.close()
             # B's connection closed: it left the queue, without being generated
             assert _wait(lambda: _metric(url, "queue_depth") == 0)
             assert _wait(lambda: _metric(url, "cancelled_total", stage="queued") == 1)
@@ -91,11 +95,7 @@ def test_a_non_streaming_client_that_leaves_mid_generation_stops_its_batch(serve
     url, served = start_server(root, max_batch_size=4, max_wait_ms=0, max_tokens_cap=LONG)
     body = {"model": served.name, "prompt": "#Person1#: hello there", "max_tokens": LONG, "temperature": 0}
     # a raw socket, closed once its request is generating (however slow the machine is to start it)
-    payload = json.dumps(body).encode()
-    host, port = url.split("//", 1)[1].split(":")
-    sock = socket.create_connection((host, int(port)))
-    sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+    sock = _post_raw(url, body)
     assert _wait(lambda: _metric(url, "running_requests") == 1)
     sock.close()
     assert _wait(lambda: _metric(url, "abandoned_batches_total") == 1)
