@@ -13,6 +13,11 @@ GPT-2 (was 0.604 [0.417, 0.771] by its reward model): three causes, fixed where 
   tokens it never generated (off-policy; `align pairs` now counts and warns about them). Alignment
   starts from a model that writes text: `align_gpt2_text`, fine-tuned 300 steps on dialogue -> summary.
 - Its reward model underfit with 3 epochs (train accuracy 0.60): it trains 10 epochs at 3e-3 here.
+- Its answers get 24 new tokens, not 10. At 10 every answer is cut at ~9-10 characters, none holds
+  'Person', and the oracle's verdict is its one-character length tie-break: the reward-model-judged win
+  rate was then a coin toss on float rounding (0.47-0.80 over two CPU kernel sets x three reward seeds, 2
+  of 6 under the bar; it failed on AVX-512 CI). At 24 the aligned answers are ~3 characters shorter
+  (25.8 vs 28.6) and the reward model agrees with the oracle: 0.87-0.90, CI low >= 0.80, 6 of 6.
 192 prompts give ~66 held-out ones, so the interval can clear 0.5.
 (In-process for speed; the same commands are exercised through the CLI in test_align_cli.py.)"""
 
@@ -28,10 +33,10 @@ from align_oracle import judge
 import pytest
 
 
-# (model fixture, prompts, DPO steps and learning rate, reward-model training); the GPT-2 reward model
-# trains longer: with 3 epochs it underfits (train accuracy 0.60, held-out 0.51-0.68)
-CASES = {"t5": ("align_t5", 64, 20, 2e-3, {}),
-         "gpt2": ("align_gpt2_text", 192, 40, 1e-3, {"epochs": 10, "learning_rate": 3e-3})}
+# (model fixture, prompts, new tokens, DPO steps and learning rate, reward-model training); the GPT-2 reward
+# model trains longer: with 3 epochs it underfits (train accuracy 0.60, held-out 0.51-0.68)
+CASES = {"t5": ("align_t5", 64, 10, 20, 2e-3, {}),
+         "gpt2": ("align_gpt2_text", 192, 24, 40, 1e-3, {"epochs": 10, "learning_rate": 3e-3})}
 
 
 @pytest.mark.parametrize("family", ["t5", pytest.param("gpt2", marks=pytest.mark.slow)])
@@ -45,8 +50,8 @@ def test_oracle_preferences_dpo_win_rate(align_project, request, family):
     from lifecycle.config.align import PreferenceDataSettings
     from lifecycle.project import Project
 
-    fixture, n_prompts, steps, lr, reward = CASES[family]
-    root = align_project(request.getfixturevalue(fixture), n_prompts=n_prompts)
+    fixture, n_prompts, new_tokens, steps, lr, reward = CASES[family]
+    root = align_project(request.getfixturevalue(fixture), n_prompts=n_prompts, max_new_tokens=new_tokens)
     (root / "configs" / "align.yaml").write_text("# Used by: lifecycle align\n" + yaml.safe_dump({
         "pairs": {"greedy_first": True}, "reward": reward,
         "dpo": {"method": "full", "training": {"learning_rate": lr, "batch_size": 8, "max_steps": steps,
