@@ -10,7 +10,7 @@ same work). Models have the exact shapes of google/flan-t5-small, google/flan-t5
 vocabulary size), built locally because no hub is reachable. All paths run in this process, one
 after the other: the loop, then each engine variant (--variants: `before` = batch_invariant off;
 `invariant` = the default; `no-head-chunks`, `no-prefill-apart`, `no-static-cache`, `no-packed-cross`, `no-split-products`,
-`no-heads-as-batch`, `no-inplace`, `no-kept-cross`, `no-direct-cross`, `no-fast-paths` =
+`no-heads-as-batch`, `no-inplace`, `no-kept-cross`, `no-direct-cross`, `no-cross-views`, `no-fast-paths` =
 the default with CPU fast paths (lifecycle/generation/fast_paths.py, numerics.py) off, to show what each buys).
 Prints examples/s, tokens/s, peak memory, the ratio to
 the loop, how many outputs are identical token for token to the loop's (exit 1 unless all are), and
@@ -157,10 +157,11 @@ VARIANTS = {"before": {"batch_invariant": False}, "invariant": {"batch_invariant
             "no-static-cache": {"STATIC_CACHE": False}, "no-packed-cross": {"PACKED_CROSS": False},
             "no-split-products": {"SPLIT_PRODUCTS": False}, "no-heads-as-batch": {"HEADS_AS_BATCH": False},
             "no-inplace": {"INPLACE_ELEMENTWISE": False}, "no-kept-cross": {"KEPT_CROSS": False},
-            "no-direct-cross": {"DIRECT_CROSS": False},
+            "no-direct-cross": {"DIRECT_CROSS": False}, "no-cross-views": {"CROSS_VIEWS": False},
             "no-fast-paths": {"HEAD_CHUNKS": False, "PREFILL_APART": False, "STATIC_CACHE": False,
                               "PACKED_CROSS": False, "SPLIT_PRODUCTS": False, "HEADS_AS_BATCH": False,
-                              "INPLACE_ELEMENTWISE": False, "KEPT_CROSS": False, "DIRECT_CROSS": False}}
+                              "INPLACE_ELEMENTWISE": False, "KEPT_CROSS": False, "DIRECT_CROSS": False,
+                              "CROSS_VIEWS": False}}
 
 
 def run_engine(loaded, settings, prompts, attrs: dict, sync):

@@ -245,7 +245,8 @@ class Engine:
                     from lifecycle.generation.cross_cache import kept_cross_cache
 
                     cache = {"cache": kept_cross_cache(model)}
-                with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu, zero_padding=not invariant):
+                with packed_cross_projections(model, encoded.last_hidden_state, attention, cpu,
+                                              zero_padding=not invariant, views=bool(cache)):
                     out = model.generate(encoder_outputs=encoded, attention_mask=attention, generation_config=config,
                                          stopping_criteria=criteria, streamer=streamer, **cache)
             else:

@@ -308,9 +308,18 @@ def _cross_rows(module, query, key, value, bias, spans, kwargs):
     import torch
     import torch.nn.functional as F
 
+    from lifecycle.generation.fast_paths import packed_rows, padded
+
     kept = module.__dict__.get("_lifecycle_rows")
     if kept is None or kept[0] is not key or kept[1] is not value or kept[2] != spans:
-        kept = (key, value, spans, [(key[r:r + 1, :, s:e], value[r:r + 1, :, s:e]) for r, (s, e) in enumerate(spans)])
+        # keys and values handed over as stand-ins of the packed projections (fast_paths.CROSS_VIEWS):
+        # each row's real keys read from the packed product, else cut from the padded tensor
+        keys, values = packed_rows(key, spans), packed_rows(value, spans)
+        if keys is None or values is None:
+            whole_keys, whole_values = padded(key), padded(value)
+            keys = [whole_keys[r:r + 1, :, s:e] for r, (s, e) in enumerate(spans)]
+            values = [whole_values[r:r + 1, :, s:e] for r, (s, e) in enumerate(spans)]
+        kept = (key, value, spans, list(zip(keys, values)))
         module._lifecycle_rows = kept
     # what create_position_bias_mask makes of the row's bias (no mask, not causal): a contiguous copy
     masks = [None] * len(spans) if bias is None else [_bias_cut(bias, r, 0, 1, s, e) for r, (s, e) in enumerate(spans)]
@@ -334,9 +343,29 @@ def _heads_as_batch(module, query, key, value, bias, span, kwargs):
     return out.permute(1, 2, 0, 3).contiguous(), None  # (rows, 1 query, heads, head dim)
 
 
+def _one_query(module, query, key, bias, args, kwargs) -> bool:
+    """One query per row and nothing sdpa_attention_forward would do beyond its sdpa call (grouped
+    heads, softcap, attention weights): a decoding step can make that call itself."""
+    return query.shape[2] == 1 and not args and key.shape[1] == query.shape[1] \
+        and getattr(module, "num_key_value_groups", 1) == 1 and (bias is None or bias.shape[2] == 1) \
+        and not kwargs.get("softcap") and not kwargs.get("output_attentions")
+
+
+def _reads_rows(module, query, key, attention_mask, args, kwargs) -> bool:
+    """Whether _invariant_sdpa answers this call with _cross_rows (the one reader of stand-ins)."""
+    return ROW_BY_ROW and DIRECT_CROSS and getattr(module, "_lifecycle_cross", False) and query.shape[0] > 1 \
+        and (attention_mask is None or (kwargs.get("is_causal") is None
+                                        and _spans(attention_mask, query.shape[0]) is not None)) \
+        and _one_query(module, query, key, kwargs.get("position_bias"), args, kwargs)
+
+
 def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    from lifecycle.generation.fast_paths import padded
+
+    if not _reads_rows(module, query, key, attention_mask, args, kwargs):  # stand-ins (fast_paths.CROSS_VIEWS)
+        key, value = padded(key), padded(value)  # as the padded tensors they stand for; others as they are
     rows, _, q_len, _ = query.shape
     kv = key.shape[2]
     cross = getattr(module, "_lifecycle_cross", False)
@@ -362,11 +391,7 @@ def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
             for (start, end), (q_from, _) in zip(spans, queries))) or (both and kv != q_len):
         return _fp64_sdpa(module, query, key, value, attention_mask, *args, **kwargs)
     bias = kwargs.pop("position_bias", None)
-    # One query per row and nothing sdpa_attention_forward would do beyond its sdpa call (grouped
-    # heads, softcap, attention weights): the step can make that call itself
-    one_query = q_len == 1 and not args and key.shape[1] == query.shape[1] \
-        and getattr(module, "num_key_value_groups", 1) == 1 and (bias is None or bias.shape[2] == 1) \
-        and not kwargs.get("softcap") and not kwargs.get("output_attentions")
+    one_query = _one_query(module, query, key, bias, args, kwargs)
     if one_query and not cross and not both and rows > 1 and len(set(spans)) == 1 and HEADS_AS_BATCH \
             and heads_as_batch_agrees(query.shape[1], query.shape[3], query.dtype):
         return _heads_as_batch(module, query, key, value, bias, spans[0], kwargs)

@@ -167,3 +167,39 @@ def test_cross_attention_keeps_its_keys_and_calls_each_row_directly(near_tie_mod
     assert [g.token_ids for g in Engine(model, settings).generate(prompts)] == fast
     assert not kept
     assert len({tuple(t) for t in fast}) > 1
+
+
+def test_cross_attention_keys_are_read_from_the_packed_projections_on_every_path(near_tie_model, prompts,
+                                                                                 two_threads, monkeypatch):
+    """The model gets its cross-attention keys as stand-ins over the packed projections
+    (fast_paths.CROSS_VIEWS): the direct per-row calls read each row's keys from the packed product;
+    a call that takes another path (direct calls off) and a cache that copies (its layout probe
+    failing) get the padded tensor made on the spot. The tokens are the same on every path."""
+    from lifecycle.generation import fast_paths, numerics
+
+    model = near_tie_model("t5")
+    settings = GenerationSettings(max_new_tokens=16, min_new_tokens=16)
+    read, padded = [], []
+    rows, pad = fast_paths.packed_rows, fast_paths.padded
+    monkeypatch.setattr(fast_paths, "packed_rows", lambda t, spans: read.append(rows(t, spans) is not None) or rows(t, spans))
+    monkeypatch.setattr(fast_paths, "padded", lambda t: padded.append(fast_paths._stand_in_of(t) is not None) or pad(t))
+
+    def run():
+        read.clear()
+        padded.clear()
+        out = [g.token_ids for g in Engine(model, settings).generate(prompts)]
+        assert not fast_paths._stand_ins, "the stand-ins are let go with the batch"
+        return out
+
+    views = run()
+    layers = model.model.config.num_decoder_layers
+    assert read.count(True) >= 2 * layers and not any(padded), "each layer's keys and values read packed, never padded"
+    monkeypatch.setattr(fast_paths, "CROSS_VIEWS", False)
+    assert run() == views and not any(read) and not any(padded)
+    monkeypatch.setattr(fast_paths, "CROSS_VIEWS", True)
+    monkeypatch.setattr(numerics, "DIRECT_CROSS", False)
+    assert run() == views and padded.count(True) >= 2 * layers  # every step's call pads the stand-ins
+    monkeypatch.setattr(numerics, "DIRECT_CROSS", True)
+    monkeypatch.setattr(numerics, "projected_layout_agrees", lambda *a: False)
+    assert run() == views and padded.count(True) == 2 * layers  # copied into the cache once, padded
+    assert len({tuple(t) for t in views}) > 1
