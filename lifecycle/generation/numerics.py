@@ -362,10 +362,12 @@ def _reads_rows(module, query, key, attention_mask, args, kwargs) -> bool:
 def _invariant_sdpa(module, query, key, value, attention_mask, *args, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    from lifecycle.generation.fast_paths import padded
+    from lifecycle.generation import fast_paths
 
-    if not _reads_rows(module, query, key, attention_mask, args, kwargs):  # stand-ins (fast_paths.CROSS_VIEWS)
-        key, value = padded(key), padded(value)  # as the padded tensors they stand for; others as they are
+    # stand-ins of packed projections (fast_paths.CROSS_VIEWS) exist only during an encoder-decoder
+    # batch; only _cross_rows reads them as they are, any other path the padded tensors they stand for
+    if fast_paths._stand_ins and not _reads_rows(module, query, key, attention_mask, args, kwargs):
+        key, value = fast_paths.padded(key), fast_paths.padded(value)
     rows, _, q_len, _ = query.shape
     kv = key.shape[2]
     cross = getattr(module, "_lifecycle_cross", False)
