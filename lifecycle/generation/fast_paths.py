@@ -75,7 +75,7 @@ SPLIT_MIN_WIDTH = 128  # output features per thread below which a slice is not w
 # that alignment otherwise (measured: 515 outputs, 2 slices of 257, rows differ from the plain product)
 SPLIT_ALIGN = 16
 _splitting = threading.local()  # .on: inside split_products on this thread (serve decodes on a worker thread)
-# storage address -> (packed product, row offsets, row lengths) of packed_cross_projections' stand-ins
+# storage address -> (packed product, real-token mask, row offsets, row lengths) of packed_cross_projections' stand-ins
 _stand_ins: dict[int, tuple] = {}
 
 
@@ -372,10 +372,11 @@ def packed_cross_projections(model, hidden, attention, enabled: bool = True, zer
     views = views and CROSS_VIEWS and zero_padding is False and hidden.shape[0] > 1 \
         and int(lengths.max()) == hidden.shape[1] \
         and bool((real == (torch.arange(real.shape[1], device=real.device) < lengths[:, None])).all())
-    lengths = lengths.tolist()
-    offsets = [0]
-    for n in lengths[:-1]:
-        offsets.append(offsets[-1] + n)
+    if views:
+        lengths = lengths.tolist()
+        offsets = [0]
+        for n in lengths[:-1]:
+            offsets.append(offsets[-1] + n)
     made: list[int] = []
 
     def packed(linear):
@@ -383,15 +384,12 @@ def packed_cross_projections(model, hidden, attention, enabled: bool = True, zer
             if x is not hidden:
                 return product(x, linear.weight, linear.bias)
             projected = product(tokens, linear.weight, linear.bias)
-            if views:
-                projected = projected.contiguous()
-                made.append(projected.untyped_storage().data_ptr())
-                _stand_ins[made[-1]] = (projected, offsets, lengths)
-                return projected.as_strided((*x.shape[:-1], linear.out_features), (0, linear.out_features, 1))
-            shape = (*x.shape[:-1], linear.out_features)
-            out = x.new_zeros(shape) if zero_padding else x.new_empty(shape)
-            out[real] = projected
-            return out
+            if not views:
+                return _scatter(projected, real, zero_padding)
+            projected = projected.contiguous()
+            made.append(projected.untyped_storage().data_ptr())
+            _stand_ins[made[-1]] = (projected, real, offsets, lengths)
+            return projected.as_strided((*x.shape[:-1], linear.out_features), (0, linear.out_features, 1))
         return forward
 
     previous = [linear.__dict__.get("forward") for linear in linears]
@@ -409,8 +407,16 @@ def packed_cross_projections(model, hidden, attention, enabled: bool = True, zer
                 linear.forward = forward
 
 
+def _scatter(projected, real, zero_padding: bool):
+    """The packed rows `projected` back in the right-padded layout `real` marks (padding zero, or unset)."""
+    shape = (*real.shape, projected.shape[-1])
+    out = projected.new_zeros(shape) if zero_padding else projected.new_empty(shape)
+    out[real] = projected
+    return out
+
+
 def _stand_in_of(t):
-    """(packed product, offsets, lengths) when `t` is a stand-in of packed_cross_projections split into
+    """(packed product, real-token mask, offsets, lengths) when `t` is a stand-in of packed_cross_projections split into
     heads ((rows, heads, width, head dim) over (rows, width, heads x head dim)), else None."""
     if t is None or t.dim() != 4 or t.shape[0] < 2 or t.stride(0) != 0:
         return None
@@ -430,7 +436,7 @@ def packed_rows(t, spans):
     entry = _stand_in_of(t)
     if entry is None:
         return None
-    projected, offsets, lengths = entry
+    projected, _, offsets, lengths = entry
     heads, dim = t.shape[1], t.shape[3]
     if len(spans) != len(offsets) or not all(0 <= s <= e <= n for n, (s, e) in zip(lengths, spans)):
         return None  # keys outside a row's real tokens: read through `padded`
@@ -443,9 +449,5 @@ def padded(t):
     entry = _stand_in_of(t)
     if entry is None:
         return t
-    projected, offsets, lengths = entry
     rows, heads, width, dim = t.shape
-    out = projected.new_empty((rows, width, heads * dim))
-    for row, (o, n) in enumerate(zip(offsets, lengths)):
-        out[row, :n] = projected[o:o + n]
-    return out.view(rows, width, heads, dim).transpose(1, 2)
+    return _scatter(entry[0], entry[1], zero_padding=False).view(rows, width, heads, dim).transpose(1, 2)
